@@ -1,0 +1,60 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { ApiContext } from './context.js';
+import { installErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { authRoutes } from './routes/auth.js';
+import { userRoutes } from './routes/users.js';
+import { templateRoutes } from './routes/templates.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { agentRoutes } from './routes/agents.js';
+
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+/** The HTTP application: docs, error handling, metrics and every route, no listening yet. */
+export async function buildApp(ctx: ApiContext, logger: Logger, version: string): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
+    // Per-request lines go out at debug from the onResponse hook below, not at info from fastify.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Wrong types are errors, not something to coerce: {"template": 123} must be a 400.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'StreamSpace API', version, description: 'Containerized desktop apps streamed to the browser.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  installErrorHandling(app);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  );
+
+  healthRoutes(app, ctx);
+  authRoutes(app, ctx);
+  userRoutes(app, ctx);
+  templateRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  agentRoutes(app, ctx);
+  return app;
+}

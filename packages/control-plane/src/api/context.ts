@@ -1,0 +1,21 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.js';
+import type { Database } from '../db/database.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { Metrics } from '../metrics/metrics.js';
+
+/** What route modules need, handed over by server.ts (no module reaches for globals). */
+export interface ApiContext {
+  database: Database;
+  db: Kysely<Schema>;
+  tokens: TokenService;
+  limiter: LoginLimiter;
+  sessions: SessionService;
+  metrics: Metrics;
+  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** True once migrations are applied; /ready reports it. */
+  isMigrated: () => Promise<boolean>;
+}

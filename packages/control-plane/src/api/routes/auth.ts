@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import { findUserById, findUserByUsername } from '../../db/queries/users.js';
+import { decoyPasswordHash, verifyPassword } from '../../auth/passwords.js';
+import { recordAudit } from '../../db/queries/audit.js';
+import { caller } from '../../auth/authenticate.js';
+import { NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { LoginRequest, LoginResponse, UserBody, errors } from '../schemas.js';
+import { publicUser } from './users.js';
+
+export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
+  app.post<{ Body: LoginRequest }>(
+    '/api/v1/auth/login',
+    {
+      schema: {
+        summary: 'Log in; returns a bearer token',
+        tags: ['auth'],
+        body: LoginRequest,
+        response: { 200: LoginResponse, ...errors(400, 401, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { username, password } = request.body;
+      const ip = request.ip;
+      const wait = await ctx.limiter.blockedFor(username, ip);
+      if (wait !== undefined) {
+        request.log.warn({ username, ip }, 'login refused: too many failed attempts');
+        throw new TooManyRequestsError(`Too many failed logins; try again in ${wait} s`, wait);
+      }
+      const user = await findUserByUsername(ctx.db, username);
+      // Verify against a decoy when the user is unknown so both failures take the same time.
+      const ok = await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), password);
+      if (!user || !ok || user.disabled) {
+        await ctx.limiter.recordFailure(username, ip);
+        const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
+        request.log.info({ username, ip, reason: why }, `login failed: ${why}`);
+        await recordAudit(ctx.db, {
+          actorUserId: user?.id ?? null,
+          actor: username,
+          action: 'auth.login_failed',
+          targetType: 'user',
+          targetId: user?.id ?? null,
+          details: { reason: why },
+          ip,
+        });
+        throw new UnauthorizedError(
+          user?.disabled && ok ? 'This account is disabled; ask an administrator' : 'Invalid username or password',
+        );
+      }
+      await ctx.limiter.recordSuccess(username);
+      const { token, expiresAt } = await ctx.tokens.issue({
+        userId: user.id,
+        username: user.username,
+        role: user.role,
+      });
+      await recordAudit(ctx.db, {
+        actorUserId: user.id,
+        actor: user.username,
+        action: 'auth.login',
+        targetType: 'user',
+        targetId: user.id,
+        ip,
+      });
+      return { token, expires_at: expiresAt.toISOString(), user: publicUser(user) };
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/me',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        summary: 'The logged-in user',
+        tags: ['auth'],
+        security: [{ bearer: [] }],
+        response: { 200: UserBody, ...errors(401) },
+      },
+    },
+    async (request) => {
+      const me = await findUserById(ctx.db, caller(request).userId);
+      if (!me) throw new NotFoundError('user', caller(request).username);
+      return publicUser(me);
+    },
+  );
+}

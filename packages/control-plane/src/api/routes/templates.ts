@@ -1,0 +1,128 @@
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import {
+  deleteTemplate,
+  findTemplateByName,
+  insertTemplate,
+  listTemplates,
+  updateTemplate,
+} from '../../db/queries/templates.js';
+import { caller, requireAdmin } from '../../auth/authenticate.js';
+import { recordAudit } from '../../db/queries/audit.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { CreateTemplateRequest, NameParam, TemplateBody, UpdateTemplateRequest, errors } from '../schemas.js';
+
+export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const security = [{ bearer: [] }];
+  const admin = { onRequest: ctx.authenticate, preHandler: requireAdmin };
+
+  app.get(
+    '/api/v1/templates',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        summary: 'The app catalog',
+        tags: ['templates'],
+        security,
+        response: { 200: Type.Array(TemplateBody), ...errors(401) },
+      },
+    },
+    () => listTemplates(ctx.db),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/templates/:name',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        summary: 'One template',
+        tags: ['templates'],
+        security,
+        params: NameParam,
+        response: { 200: TemplateBody, ...errors(401, 404) },
+      },
+    },
+    async (request) => {
+      const template = await findTemplateByName(ctx.db, request.params.name);
+      if (!template) throw new NotFoundError('template', request.params.name);
+      return template;
+    },
+  );
+
+  app.post<{ Body: CreateTemplateRequest }>(
+    '/api/v1/templates',
+    {
+      ...admin,
+      schema: {
+        summary: 'Add a template (admin)',
+        tags: ['templates'],
+        security,
+        body: CreateTemplateRequest,
+        response: { 201: TemplateBody, ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const template = await insertTemplate(ctx.db, request.body).catch((error: { code?: string }) => {
+        if (error.code === '23505')
+          throw new ConflictError(`Template ${JSON.stringify(request.body.name)} already exists; change it with PATCH`);
+        throw error;
+      });
+      await audit(ctx, request, 'template.create', template.name);
+      return reply.code(201).send(template);
+    },
+  );
+
+  app.patch<{ Params: { name: string }; Body: Type.Static<typeof UpdateTemplateRequest> }>(
+    '/api/v1/templates/:name',
+    {
+      ...admin,
+      schema: {
+        summary: 'Change a template (admin); running sessions keep what they started with',
+        tags: ['templates'],
+        security,
+        params: NameParam,
+        body: UpdateTemplateRequest,
+        response: { 200: TemplateBody, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const template = await updateTemplate(ctx.db, request.params.name, request.body);
+      if (!template) throw new NotFoundError('template', request.params.name);
+      await audit(ctx, request, 'template.update', template.name);
+      return template;
+    },
+  );
+
+  app.delete<{ Params: { name: string } }>(
+    '/api/v1/templates/:name',
+    {
+      ...admin,
+      schema: {
+        summary: 'Remove a template (admin); existing sessions keep running',
+        tags: ['templates'],
+        security,
+        params: NameParam,
+        response: { 204: Type.Null(), ...errors(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteTemplate(ctx.db, request.params.name)))
+        throw new NotFoundError('template', request.params.name);
+      await audit(ctx, request, 'template.delete', request.params.name);
+      return reply.code(204).send();
+    },
+  );
+}
+
+function audit(ctx: ApiContext, request: Parameters<typeof caller>[0], action: string, name: string) {
+  const me = caller(request);
+  return recordAudit(ctx.db, {
+    actorUserId: me.userId,
+    actor: me.username,
+    action,
+    targetType: 'template',
+    targetId: name,
+    ip: request.ip,
+  });
+}

@@ -1,0 +1,183 @@
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { User } from '../../db/schema.js';
+import {
+  countEnabledAdmins,
+  deleteUser,
+  findUserById,
+  insertUser,
+  listUsers,
+  updateUser,
+} from '../../db/queries/users.js';
+import { hashPassword } from '../../auth/passwords.js';
+import { caller, requireAdmin } from '../../auth/authenticate.js';
+import { recordAudit } from '../../db/queries/audit.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { CreateUserRequest, IdParam, UpdateUserRequest, UserBody, errors } from '../schemas.js';
+
+export function publicUser(user: User) {
+  const { password_hash: _hidden, ...rest } = user;
+  return rest;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const admin = { onRequest: ctx.authenticate, preHandler: requireAdmin };
+  const security = [{ bearer: [] }];
+
+  const load = async (id: string) => {
+    const user = UUID.test(id) ? await findUserById(ctx.db, id) : undefined;
+    if (!user) throw new NotFoundError('user', id);
+    return user;
+  };
+
+  app.get(
+    '/api/v1/users',
+    {
+      ...admin,
+      schema: {
+        summary: 'List users (admin)',
+        tags: ['users'],
+        security,
+        response: { 200: Type.Array(UserBody), ...errors(401, 403) },
+      },
+    },
+    async () => (await listUsers(ctx.db)).map(publicUser),
+  );
+
+  app.post<{ Body: CreateUserRequest }>(
+    '/api/v1/users',
+    {
+      ...admin,
+      schema: {
+        summary: 'Create a user (admin)',
+        tags: ['users'],
+        security,
+        body: CreateUserRequest,
+        response: { 201: UserBody, ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { password, role, ...rest } = request.body;
+      const user = await insertUser(ctx.db, {
+        ...rest,
+        role: role ?? 'user',
+        password_hash: await hashPassword(password),
+      }).catch((error: { code?: string }) => {
+        if (error.code === '23505') throw new ConflictError(`User ${JSON.stringify(rest.username)} already exists`);
+        throw error;
+      });
+      await audit(ctx, request, 'user.create', user.id, { username: user.username, role: user.role });
+      return reply.code(201).send(publicUser(user));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/users/:id',
+    {
+      ...admin,
+      schema: {
+        summary: 'Get a user (admin)',
+        tags: ['users'],
+        security,
+        params: IdParam,
+        response: { 200: UserBody, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => publicUser(await load(request.params.id)),
+  );
+
+  app.patch<{ Params: { id: string }; Body: UpdateUserRequest }>(
+    '/api/v1/users/:id',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        summary: 'Change a user (admin), or your own password',
+        tags: ['users'],
+        security,
+        params: IdParam,
+        body: UpdateUserRequest,
+        response: { 200: UserBody, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const me = caller(request);
+      const target = await load(request.params.id);
+      const { password, ...changes } = request.body;
+      const selfPasswordOnly = me.userId === target.id && Object.keys(changes).length === 0;
+      if (me.role !== 'admin' && !selfPasswordOnly) {
+        throw new ForbiddenError('Only admins may change users; you may change only your own password');
+      }
+      if (target.role === 'admin' && (changes.role === 'user' || changes.disabled === true)) {
+        await ensureAnotherAdmin(ctx);
+      }
+      const updated = await updateUser(ctx.db, target.id, {
+        ...changes,
+        ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}),
+      });
+      if (!updated) throw new NotFoundError('user', request.params.id);
+      await audit(ctx, request, 'user.update', target.id, { fields: Object.keys(request.body) });
+      return publicUser(updated);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/users/:id',
+    {
+      ...admin,
+      schema: {
+        summary: 'Delete a user who has no sessions left (admin)',
+        tags: ['users'],
+        security,
+        params: IdParam,
+        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const target = await load(request.params.id);
+      if (target.role === 'admin') await ensureAnotherAdmin(ctx);
+      const live = await ctx.db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', target.id)
+        .where('state', '!=', 'deleted')
+        .executeTakeFirstOrThrow();
+      if (Number(live.n) > 0) {
+        throw new ConflictError(
+          `User ${target.username} still has ${live.n} session(s); delete them first so their containers are removed`,
+          'user_has_sessions',
+        );
+      }
+      await deleteUser(ctx.db, target.id);
+      await audit(ctx, request, 'user.delete', target.id, { username: target.username });
+      return reply.code(204).send();
+    },
+  );
+}
+
+async function ensureAnotherAdmin(ctx: ApiContext) {
+  if ((await countEnabledAdmins(ctx.db)) <= 1) {
+    throw new ConflictError('This is the last enabled administrator; make another user admin first', 'last_admin');
+  }
+}
+
+function audit(
+  ctx: ApiContext,
+  request: Parameters<typeof caller>[0],
+  action: string,
+  targetId: string,
+  details: Record<string, unknown>,
+) {
+  const me = caller(request);
+  return recordAudit(ctx.db, {
+    actorUserId: me.userId,
+    actor: me.username,
+    action,
+    targetType: 'user',
+    targetId,
+    details,
+    ip: request.ip,
+  });
+}

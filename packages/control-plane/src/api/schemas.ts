@@ -1,0 +1,165 @@
+import { Type, type Static } from 'typebox';
+import { SessionStateName } from '@streamspace/protocol';
+
+// Request and response schemas: they validate input, serialise output and become /api/docs.
+
+const Timestamp = Type.String({ format: 'date-time' });
+const JsonObject = Type.Record(Type.String(), Type.Unknown());
+
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: 'machine-readable code' }),
+  message: Type.String({ description: 'what was wrong and what to do' }),
+});
+
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));
+
+export const UserBody = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  display_name: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+  disabled: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@-]+$' });
+export const Password = Type.String({ minLength: 8, maxLength: 1024 });
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
+
+export const LoginRequest = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+export type LoginRequest = Static<typeof LoginRequest>;
+
+export const LoginResponse = Type.Object({ token: Type.String(), expires_at: Timestamp, user: UserBody });
+
+export const CreateUserRequest = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    role: Type.Optional(Role),
+    email: Type.Optional(Type.String({ maxLength: 255 })),
+    display_name: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateUserRequest = Static<typeof CreateUserRequest>;
+
+export const UpdateUserRequest = Type.Object(
+  {
+    password: Type.Optional(Password),
+    role: Type.Optional(Role),
+    disabled: Type.Optional(Type.Boolean()),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+    display_name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateUserRequest = Static<typeof UpdateUserRequest>;
+
+const TemplateName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' });
+const TemplatePlatform = Type.Union([Type.Literal('any'), Type.Literal('docker'), Type.Literal('kubernetes')]);
+const TemplateFields = {
+  display_name: Type.String({ minLength: 1, maxLength: 255 }),
+  description: Type.String({ maxLength: 2000 }),
+  image: Type.String({ minLength: 1, maxLength: 500 }),
+  vnc_port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  cpu_limit: Type.Number({ exclusiveMinimum: 0, maximum: 256, description: 'CPU cores' }),
+  memory_limit_mb: Type.Integer({ minimum: 64, maximum: 1_048_576 }),
+  env: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String()),
+  persistent_home: Type.Boolean(),
+  platform: TemplatePlatform,
+};
+
+export const TemplateBody = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  ...TemplateFields,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const CreateTemplateRequest = Type.Object(
+  {
+    name: TemplateName,
+    display_name: TemplateFields.display_name,
+    image: TemplateFields.image,
+    description: Type.Optional(TemplateFields.description),
+    vnc_port: Type.Optional(TemplateFields.vnc_port),
+    cpu_limit: Type.Optional(TemplateFields.cpu_limit),
+    memory_limit_mb: Type.Optional(TemplateFields.memory_limit_mb),
+    env: Type.Optional(TemplateFields.env),
+    persistent_home: Type.Optional(TemplateFields.persistent_home),
+    platform: Type.Optional(TemplateFields.platform),
+  },
+  { additionalProperties: false },
+);
+export type CreateTemplateRequest = Static<typeof CreateTemplateRequest>;
+
+export const UpdateTemplateRequest = Type.Partial(Type.Object(TemplateFields), {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type UpdateTemplateRequest = Static<typeof UpdateTemplateRequest>;
+
+export const SessionBody = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  user: Type.String(),
+  user_id: Type.String({ format: 'uuid' }),
+  template: Type.String(),
+  state: SessionStateName,
+  state_reason: Type.Union([Type.String(), Type.Null()]),
+  progress: Type.Union([JsonObject, Type.Null()]),
+  region: Type.Union([Type.String(), Type.Null()]),
+  agent_id: Type.Union([Type.String(), Type.Null()], { description: 'the agent holding the session' }),
+  platform: Type.Union([Type.String(), Type.Null()]),
+  platform_metadata: Type.Union([JsonObject, Type.Null()]),
+  state_changed_at: Timestamp,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const CreateSessionRequest = Type.Object(
+  {
+    template: Type.String({ minLength: 1, maxLength: 64 }),
+    user: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'owner; admins only, defaults to the caller' }),
+    ),
+    state: Type.Optional(Type.Literal('running', { description: 'the only state a new session can be asked for' })),
+    region: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'preferred agent region' })),
+  },
+  { additionalProperties: false },
+);
+export type CreateSessionRequest = Static<typeof CreateSessionRequest>;
+
+export const UpdateSessionRequest = Type.Object(
+  { state: Type.Union([Type.Literal('running'), Type.Literal('hibernated'), Type.Literal('stopped')]) },
+  { additionalProperties: false },
+);
+export type UpdateSessionRequest = Static<typeof UpdateSessionRequest>;
+
+export const SessionQuery = Type.Object(
+  { state: Type.Optional(SessionStateName), user: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+
+export const AgentBody = Type.Object({
+  agent_id: Type.String(),
+  platform: Type.String(),
+  status: Type.String(),
+  status_reason: Type.Union([Type.String(), Type.Null()]),
+  region: Type.Union([Type.String(), Type.Null()]),
+  capacity: Type.Union([JsonObject, Type.Null()]),
+  used: Type.Union([JsonObject, Type.Null()]),
+  sessions: Type.Integer({ description: 'active sessions assigned to the agent' }),
+  version: Type.Union([Type.String(), Type.Null()]),
+  replica_id: Type.Union([Type.String(), Type.Null()]),
+  last_heartbeat: Type.Union([Timestamp, Type.Null()]),
+  created_at: Timestamp,
+});
+
+export const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const NameParam = Type.Object({ name: Type.String({ maxLength: 64 }) });

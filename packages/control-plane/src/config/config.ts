@@ -1,0 +1,174 @@
+import { resolve } from 'node:path';
+import { defaultReplicaId, duration, integer, oneOf, optionalText, text, url, type Setting } from './settings.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Every setting of the control plane. Nothing else in the control plane reads process.env. */
+export const SETTINGS = {
+  port: integer('PORT', 8080, 'HTTP port for the UI, API, agent hub and VNC proxy', 0, 65535),
+  host: text('HOST', '0.0.0.0', 'Interface to listen on'),
+  publicUrl: url(
+    'PUBLIC_URL',
+    'URL users and agents reach this control plane at; printed at start and used for allowed origins',
+    'http://localhost:PORT',
+    ['http:', 'https:'],
+  ),
+  logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS, 'Log level'),
+  dataDir: text(
+    'STREAMSPACE_DATA_DIR',
+    './data',
+    'Directory for the embedded database and generated secrets (embedded mode)',
+  ),
+  databaseUrl: url(
+    'DATABASE_URL',
+    'PostgreSQL connection URL; when neither this nor DB_HOST is set, the embedded PGlite database is used',
+    '(embedded)',
+    ['postgres:', 'postgresql:'],
+  ),
+  dbHost: optionalText('DB_HOST', 'PostgreSQL host (alternative to DATABASE_URL)'),
+  dbPort: integer('DB_PORT', 5432, 'PostgreSQL port', 1, 65535),
+  dbName: text('DB_NAME', 'streamspace', 'PostgreSQL database name'),
+  dbUser: optionalText('DB_USER', 'PostgreSQL user; required when DB_HOST is set'),
+  dbPassword: optionalText('DB_PASSWORD', 'PostgreSQL password'),
+  dbPoolMax: integer('DB_POOL_MAX', 10, 'Maximum PostgreSQL connections per replica', 1, 1000),
+  jwtSecret: optionalText(
+    'JWT_SECRET',
+    'Secret that signs login tokens, 32+ characters; required with PostgreSQL (shared by all replicas)',
+    'generated into the data dir (embedded mode)',
+  ),
+  jwtExpiry: duration('JWT_EXPIRY', 12 * 3_600_000, 'How long a login token stays valid', 60_000),
+  adminUsername: text('ADMIN_USERNAME', 'admin', 'Name of the bootstrap administrator'),
+  adminPassword: optionalText(
+    'ADMIN_PASSWORD',
+    'Administrator password; when set it is applied at every start. When unset on first start a random one is written to <data dir>/admin-password',
+    'generated on first start',
+  ),
+  agentToken: optionalText(
+    'AGENT_TOKEN',
+    'Shared secret agents present to connect, 16+ characters; required with PostgreSQL',
+    'generated into the data dir (embedded mode)',
+  ),
+  agentHeartbeatTimeout: duration(
+    'AGENT_HEARTBEAT_TIMEOUT',
+    30_000,
+    'Heartbeat timeout before marking agent offline; agents heartbeat at a third of it',
+    300,
+  ),
+  vncProxyTimeout: duration('VNC_PROXY_TIMEOUT', 5 * 60_000, 'VNC connection idle timeout'),
+  sessionStartTimeout: duration(
+    'SESSION_START_TIMEOUT',
+    5 * 60_000,
+    'How long a session may stay pending or starting before it becomes failed',
+    100,
+  ),
+  replicaId: optionalText(
+    'REPLICA_ID',
+    'Name of this control-plane replica, recorded on the agents it holds',
+    'hostname plus a random suffix',
+  ),
+} satisfies Record<string, Setting<unknown>>;
+
+type Values = { [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never };
+
+export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolMax: number };
+
+export interface ControlPlaneConfig {
+  port: number;
+  host: string;
+  publicUrl: string;
+  logLevel: Values['logLevel'];
+  dataDir: string;
+  database: DatabaseConfig;
+  jwtSecret: string | undefined;
+  jwtExpiryMs: number;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  agentToken: string | undefined;
+  agentHeartbeatTimeoutMs: number;
+  vncProxyTimeoutMs: number;
+  sessionStartTimeoutMs: number;
+  replicaId: string;
+}
+
+export type ConfigResult = { ok: true; config: ControlPlaneConfig } | { ok: false; problems: string[] };
+
+/**
+ * Reads the environment into a typed config. Every problem is one line `VARIABLE: what is wrong`,
+ * all of them at once, so an operator fixes the deployment in one pass.
+ */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  const problems: string[] = [];
+  const values = {} as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(SETTINGS) as Array<[string, Setting<unknown>]>) {
+    const parsed = setting.parse(env[setting.env]);
+    if ('problem' in parsed) problems.push(`${setting.env}: ${parsed.problem}`);
+    else values[key] = parsed.value;
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const v = values as Values;
+
+  let database: DatabaseConfig;
+  if (v.databaseUrl && v.dbHost) {
+    problems.push('DATABASE_URL: set either DATABASE_URL or DB_HOST, not both');
+  }
+  if (v.databaseUrl) {
+    database = { kind: 'postgres', url: v.databaseUrl, poolMax: v.dbPoolMax };
+  } else if (v.dbHost) {
+    if (!v.dbUser) problems.push('DB_USER: required when DB_HOST is set');
+    const auth = `${encodeURIComponent(v.dbUser ?? '')}${v.dbPassword ? `:${encodeURIComponent(v.dbPassword)}` : ''}`;
+    database = {
+      kind: 'postgres',
+      url: `postgres://${auth}@${v.dbHost}:${v.dbPort}/${encodeURIComponent(v.dbName)}`,
+      poolMax: v.dbPoolMax,
+    };
+  } else {
+    database = { kind: 'pglite', dataDir: resolve(v.dataDir, 'pglite') };
+  }
+
+  if (v.jwtSecret !== undefined && v.jwtSecret.length < 32) {
+    problems.push(`JWT_SECRET: must be at least 32 characters, got ${v.jwtSecret.length}`);
+  }
+  if (v.agentToken !== undefined && v.agentToken.length < 16) {
+    problems.push(`AGENT_TOKEN: must be at least 16 characters, got ${v.agentToken.length}`);
+  }
+  if (database.kind === 'postgres') {
+    // Replicas sharing one database must share these secrets; a generated one would differ per replica.
+    if (v.jwtSecret === undefined) {
+      problems.push('JWT_SECRET: required with PostgreSQL (32+ characters, e.g. `openssl rand -base64 32`)');
+    }
+    if (v.agentToken === undefined) {
+      problems.push('AGENT_TOKEN: required with PostgreSQL (16+ characters, e.g. `openssl rand -hex 24`)');
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  return {
+    ok: true,
+    config: {
+      port: v.port,
+      host: v.host,
+      publicUrl: v.publicUrl ?? `http://localhost:${v.port}`,
+      logLevel: v.logLevel,
+      dataDir: resolve(v.dataDir),
+      database,
+      jwtSecret: v.jwtSecret,
+      jwtExpiryMs: v.jwtExpiry,
+      adminUsername: v.adminUsername,
+      adminPassword: v.adminPassword,
+      agentToken: v.agentToken,
+      agentHeartbeatTimeoutMs: v.agentHeartbeatTimeout,
+      vncProxyTimeoutMs: v.vncProxyTimeout,
+      sessionStartTimeoutMs: v.sessionStartTimeout,
+      replicaId: v.replicaId ?? defaultReplicaId(),
+    },
+  };
+}
+
+/** Rows of the README's configuration table, in declaration order. */
+export function configurationTable(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s: Setting<unknown>) =>
+      `| \`${s.env}\` | ${s.defaultText.replaceAll('|', '\\|')} | ${s.description.replaceAll('|', '\\|')} |`,
+  );
+  return ['| Variable | Default | Description |', '|---|---|---|', ...rows].join('\n');
+}

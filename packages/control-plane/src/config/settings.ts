@@ -1,0 +1,114 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { formatDuration, parseDuration } from './duration.js';
+
+/**
+ * One entry per environment variable. The README's configuration table is generated from this list
+ * (`npm run docs:config`) and a test fails when they differ, so documentation cannot drift.
+ */
+export interface Setting<T> {
+  env: string;
+  /** What the default is, as a person reads it (also for computed defaults). */
+  defaultText: string;
+  description: string;
+  parse(raw: string | undefined): { value: T } | { problem: string };
+}
+
+type Parsed<T> = { value: T } | { problem: string };
+
+function withDefault<T>(fallback: T, parse: (raw: string) => Parsed<T>) {
+  return (raw: string | undefined): Parsed<T> =>
+    raw === undefined || raw.trim() === '' ? { value: fallback } : parse(raw.trim());
+}
+
+export function duration(env: string, fallbackMs: number, description: string, minMs = 1): Setting<number> {
+  return {
+    env,
+    defaultText: formatDuration(fallbackMs),
+    description,
+    parse: withDefault<number>(fallbackMs, (raw) => {
+      const ms = parseDuration(raw);
+      if (ms === undefined) return { problem: `expected a duration like 30s, 5m or 1h, got "${raw}"` };
+      if (ms < minMs) return { problem: `must be at least ${formatDuration(minMs)}, got "${raw}"` };
+      return { value: ms };
+    }),
+  };
+}
+
+export function integer(env: string, fallback: number, description: string, min: number, max: number): Setting<number> {
+  return {
+    env,
+    defaultText: String(fallback),
+    description,
+    parse: withDefault<number>(fallback, (raw) => {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw) || n < min || n > max) {
+        return { problem: `expected a whole number from ${min} to ${max}, got "${raw}"` };
+      }
+      return { value: n };
+    }),
+  };
+}
+
+export function text(
+  env: string,
+  fallback: string,
+  description: string,
+  defaultText = fallback || '(none)',
+): Setting<string> {
+  return { env, defaultText, description, parse: withDefault(fallback, (raw) => ({ value: raw })) };
+}
+
+export function optionalText(env: string, description: string, defaultText = '(none)'): Setting<string | undefined> {
+  return {
+    env,
+    defaultText,
+    description,
+    parse: (raw) => ({ value: raw === undefined || raw.trim() === '' ? undefined : raw.trim() }),
+  };
+}
+
+export function oneOf<T extends string>(
+  env: string,
+  fallback: T,
+  choices: readonly T[],
+  description: string,
+): Setting<T> {
+  return {
+    env,
+    defaultText: fallback,
+    description: `${description} (${choices.join(', ')})`,
+    parse: withDefault<T>(fallback, (raw) =>
+      (choices as readonly string[]).includes(raw)
+        ? { value: raw as T }
+        : { problem: `expected one of ${choices.join(', ')}, got "${raw}"` },
+    ),
+  };
+}
+
+export function url(
+  env: string,
+  description: string,
+  defaultText: string,
+  protocols: string[],
+): Setting<string | undefined> {
+  return {
+    env,
+    defaultText,
+    description,
+    parse: (raw) => {
+      if (raw === undefined || raw.trim() === '') return { value: undefined };
+      try {
+        const parsed = new URL(raw.trim());
+        if (!protocols.includes(parsed.protocol)) {
+          return { problem: `expected a ${protocols.join(' or ')} URL, got "${parsed.protocol}"` };
+        }
+        return { value: raw.trim().replace(/\/+$/, '') };
+      } catch {
+        return { problem: `expected a URL like ${protocols[0]}//host:port, got a value that does not parse` };
+      }
+    },
+  };
+}
+
+export const defaultReplicaId = () => `${hostname()}-${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { Schema, User } from '../schema.js';
+
+type Db = Kysely<Schema>;
+
+export function findUserByUsername(db: Db, username: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+export function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function listUsers(db: Db): Promise<User[]> {
+  return db.selectFrom('users').selectAll().orderBy('username').execute();
+}
+
+export function insertUser(
+  db: Db,
+  user: Pick<User, 'username' | 'password_hash' | 'role'> & Partial<Pick<User, 'email' | 'display_name'>>,
+): Promise<User> {
+  return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updateUser(
+  db: Db,
+  id: string,
+  changes: Partial<Pick<User, 'password_hash' | 'role' | 'disabled' | 'email' | 'display_name'>>,
+): Promise<User | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteUser(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function countEnabledAdmins(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'admin')
+    .where('disabled', '=', false)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,140 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { SessionStateName } from '@streamspace/protocol';
+
+// Kysely's view of the tables in migrations/. Timestamps are written by the database (defaults and
+// NOW()), so they are optional on insert.
+type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, T | string, T | string>;
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  password_hash: string;
+  role: 'admin' | 'user';
+  disabled: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface TemplatesTable {
+  id: Generated<string>;
+  name: string;
+  display_name: string;
+  description: Generated<string>;
+  image: string;
+  vnc_port: Generated<number>;
+  cpu_limit: Generated<number>;
+  memory_limit_mb: Generated<number>;
+  env: Json<Record<string, string>>;
+  persistent_home: Generated<boolean>;
+  platform: Generated<'any' | 'docker' | 'kubernetes'>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface AgentCapacityJson {
+  max_sessions: number;
+  max_cpu: number;
+  max_memory_gb: number;
+}
+export interface AgentUsageJson {
+  sessions: number;
+  cpu: number;
+  memory_gb: number;
+}
+
+export interface AgentsTable {
+  id: Generated<string>;
+  agent_id: string;
+  platform: string;
+  region: string | null;
+  status: 'online' | 'offline';
+  capacity: Json<AgentCapacityJson> | null;
+  metadata: Json<Record<string, unknown>> | null;
+  websocket_conn_id: string | null;
+  replica_id: string | null;
+  used: Json<AgentUsageJson> | null;
+  status_reason: string | null;
+  last_heartbeat: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  template_id: string | null;
+  template_name: string;
+  state: SessionStateName;
+  state_reason: string | null;
+  progress: Json<Record<string, unknown>> | null;
+  region: string | null;
+  agent_id: string | null;
+  platform: string | null;
+  platform_metadata: Json<Record<string, unknown>> | null;
+  state_changed_at: CreatedAt;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export type CommandStatus = 'pending' | 'sent' | 'acked' | 'completed' | 'failed' | 'cancelled';
+
+export interface AgentCommandsTable {
+  id: Generated<string>;
+  agent_id: string | null;
+  session_id: string | null;
+  command_type: string;
+  command_data: Json<Record<string, unknown>> | null;
+  status: Generated<CommandStatus>;
+  result: Json<Record<string, unknown>> | null;
+  attempts: Generated<number>;
+  created_at: CreatedAt;
+  sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  acked_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  completed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: CreatedAt;
+  actor_user_id: string | null;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  details: Json<Record<string, unknown>>;
+  ip: string | null;
+}
+
+export interface LoginFailuresTable {
+  key: string;
+  failures: number;
+  window_started_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: CreatedAt;
+}
+
+export interface Schema {
+  users: UsersTable;
+  templates: TemplatesTable;
+  agents: AgentsTable;
+  sessions: SessionsTable;
+  agent_commands: AgentCommandsTable;
+  audit_log: AuditLogTable;
+  login_failures: LoginFailuresTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Template = Selectable<TemplatesTable>;
+export type NewTemplate = Insertable<TemplatesTable>;
+export type TemplateUpdate = Updateable<TemplatesTable>;
+export type Agent = Selectable<AgentsTable>;
+export type Session = Selectable<SessionsTable>;
+export type AgentCommand = Selectable<AgentCommandsTable>;

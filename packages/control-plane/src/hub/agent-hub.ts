@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Kysely } from 'kysely';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, HARD_MAX_FRAME_BYTES, type AgentMessage } from '@streamspace/protocol';
+import type { Logger } from 'pino';
+import type { Schema } from '../db/schema.js';
+import type { Database, Unlisten } from '../db/database.js';
+import { markAgentDisconnected } from '../db/queries/agents.js';
+import { claimCommandsForDelivery } from '../db/queries/commands.js';
+import { COMMANDS_CHANNEL } from '../dispatcher/command-dispatcher.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { AgentConnection } from './agent-connection.js';
+import { agentTokenMatches } from './agent-auth.js';
+import { HeartbeatBuffer } from './heartbeat-buffer.js';
+import type { AgentMessageHandler } from './agent-message-handler.js';
+
+/** NOTIFY channel announcing `{agentUuid, connectionId}` of a fresh registration, so a replica still
+ * holding an older connection for that agent closes it. */
+export const TAKEOVER_CHANNEL = 'streamspace_agent_takeover';
+
+export const AGENT_WS_PATHS = ['/agent/ws', '/api/v1/agents/hub'];
+const REGISTER_TIMEOUT_MS = 10_000;
+
+export interface HubOptions {
+  database: Database;
+  agentToken: string;
+  replicaId: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Accepts agents' control connections (they always dial out to us), keeps the ones this replica
+ * holds, and delivers their queued commands. Message meaning lives in AgentMessageHandler.
+ */
+export class AgentHub {
+  readonly heartbeats = new HeartbeatBuffer();
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_FRAME_BYTES });
+  readonly #byAgent = new Map<string, AgentConnection>();
+  readonly #all = new Set<AgentConnection>();
+  readonly #delivering = new Map<string, Promise<void>>();
+  readonly #db: Kysely<Schema>;
+  #handler: AgentMessageHandler | undefined;
+  #unlisten: Unlisten[] = [];
+
+  constructor(private readonly options: HubOptions) {
+    this.#db = options.database.db;
+  }
+
+  setHandler(handler: AgentMessageHandler) {
+    this.#handler = handler;
+  }
+
+  async start(): Promise<void> {
+    const { database } = this.options;
+    this.#unlisten.push(
+      await database.listen(
+        COMMANDS_CHANNEL,
+        (agentUuid) => void this.deliver(agentUuid, false),
+        () => this.#redeliverAll(),
+      ),
+      await database.listen(TAKEOVER_CHANNEL, (payload) => this.#onTakeover(payload)),
+    );
+  }
+
+  /** Claims an upgrade on the agent paths; returns false for paths that are not ours. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    if (!AGENT_WS_PATHS.includes(path)) return false;
+    if (!agentTokenMatches(request, this.options.agentToken)) {
+      this.options.logger.warn(
+        { remote: request.socket.remoteAddress },
+        'agent connection refused: wrong or missing AGENT_TOKEN',
+      );
+      refuseUpgrade(socket, 401, 'agent token missing or wrong: send Authorization: Bearer <AGENT_TOKEN>');
+      return true;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
+    return true;
+  }
+
+  #accept(ws: WebSocket, request: IncomingMessage) {
+    const logger = this.options.logger.child({ component: 'hub', remote: request.socket.remoteAddress });
+    const connection = new AgentConnection(randomUUID(), ws, logger, (c, m) => this.#dispatch(c, m));
+    this.#all.add(connection);
+    this.options.metrics.wsConnections.inc({ kind: 'agent' });
+    const registerTimer = setTimeout(() => {
+      if (connection.state === 'awaiting_register') {
+        connection.close(CloseCode.RegisterTimeout, `no register within ${REGISTER_TIMEOUT_MS / 1000}s`);
+      }
+    }, REGISTER_TIMEOUT_MS);
+    ws.on('close', (code, reason) => {
+      clearTimeout(registerTimer);
+      this.#all.delete(connection);
+      this.options.metrics.wsConnections.dec({ kind: 'agent' });
+      connection.state = 'closed';
+      void this.#onClosed(connection, code, reason.toString());
+    });
+    ws.on('error', (error) => logger.warn({ err: error }, 'agent socket error'));
+  }
+
+  #dispatch(connection: AgentConnection, message: AgentMessage): Promise<void> {
+    if (!this.#handler) throw new Error('hub started without a message handler');
+    return this.#handler.handle(connection, message);
+  }
+
+  /** Called by the handler once `register` is stored: this connection now speaks for the agent. */
+  adopt(connection: AgentConnection, agentUuid: string, agentId: string) {
+    const previous = this.#byAgent.get(agentUuid);
+    connection.state = 'registered';
+    connection.agentUuid = agentUuid;
+    connection.agentId = agentId;
+    this.#byAgent.set(agentUuid, connection);
+    if (previous && previous !== connection) {
+      previous.close(CloseCode.Replaced, `replaced by a newer connection for agent ${agentId}`);
+    }
+  }
+
+  async announceTakeover(agentUuid: string, connectionId: string) {
+    await this.#db
+      .selectNoFrom((eb) =>
+        eb
+          .fn<string>('pg_notify', [eb.val(TAKEOVER_CHANNEL), eb.val(JSON.stringify({ agentUuid, connectionId }))])
+          .as('n'),
+      )
+      .execute();
+  }
+
+  #onTakeover(payload: string) {
+    try {
+      const { agentUuid, connectionId } = JSON.parse(payload) as { agentUuid: string; connectionId: string };
+      const held = this.#byAgent.get(agentUuid);
+      if (held && held.id !== connectionId) {
+        this.#byAgent.delete(agentUuid);
+        held.close(CloseCode.Replaced, `replaced by a newer connection for agent ${held.agentId ?? agentUuid}`);
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error, payload }, 'unreadable takeover notification');
+    }
+  }
+
+  async #onClosed(connection: AgentConnection, code: number, reason: string) {
+    const { agentUuid } = connection;
+    if (!agentUuid) return;
+    if (this.#byAgent.get(agentUuid) === connection) this.#byAgent.delete(agentUuid);
+    this.heartbeats.forget(agentUuid);
+    const log = this.options.logger.child({ agentId: connection.agentId });
+    log.info({ code, reason }, 'Agent disconnected');
+    try {
+      await markAgentDisconnected(
+        this.#db,
+        agentUuid,
+        connection.id,
+        `disconnected (${code}${reason ? `: ${reason}` : ''})`,
+      );
+    } catch (error) {
+      log.warn({ err: error }, 'could not record agent disconnect; the heartbeat timeout will mark it offline');
+    }
+  }
+
+  /**
+   * Sends the agent's queued commands if this replica holds its connection. Per agent, deliveries
+   * run one after another so commands keep their order; `includeUnacked` re-sends what was sent
+   * but never acknowledged (after a reconnect).
+   */
+  deliver(agentUuid: string, includeUnacked: boolean): Promise<void> {
+    const previous = this.#delivering.get(agentUuid) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const connection = this.#byAgent.get(agentUuid);
+      if (!connection || connection.state !== 'registered') return;
+      try {
+        const commands = await claimCommandsForDelivery(this.#db, agentUuid, includeUnacked);
+        for (const command of commands) {
+          connection.send({
+            type: 'command',
+            payload: {
+              command_id: command.id,
+              type: command.command_type as never,
+              session_id: command.session_id ?? '',
+              payload: command.command_data ?? {},
+            },
+          });
+          connection.logger.info(
+            { commandId: command.id, type: command.command_type, sessionId: command.session_id },
+            'command sent',
+          );
+        }
+      } catch (error) {
+        this.options.logger.warn({ err: error, agentUuid }, 'command delivery failed; will retry');
+      }
+    });
+    const tracked = next.finally(() => {
+      if (this.#delivering.get(agentUuid) === tracked) this.#delivering.delete(agentUuid);
+    });
+    this.#delivering.set(agentUuid, tracked);
+    return tracked;
+  }
+
+  /** After a lost LISTEN connection, or on a periodic sweep: deliver anything waiting for our agents. */
+  #redeliverAll() {
+    for (const agentUuid of this.#byAgent.keys()) void this.deliver(agentUuid, false);
+  }
+
+  /** Catches commands whose wake-up notification was lost (sent while the database blinked):
+   * one query for all agents with pending commands, deliveries only for those held here. */
+  async sweep(): Promise<void> {
+    if (this.#byAgent.size === 0) return;
+    const rows = await this.#db
+      .selectFrom('agent_commands')
+      .select('agent_id')
+      .distinct()
+      .where('status', '=', 'pending')
+      .where('created_at', '<', new Date(Date.now() - 1000))
+      .execute();
+    for (const { agent_id } of rows) if (agent_id && this.#byAgent.has(agent_id)) void this.deliver(agent_id, false);
+  }
+
+  get connectedAgents(): number {
+    return this.#byAgent.size;
+  }
+
+  holds(agentUuid: string): boolean {
+    return this.#byAgent.has(agentUuid);
+  }
+
+  async stop(): Promise<void> {
+    for (const unlisten of this.#unlisten) await unlisten().catch(() => undefined);
+    for (const connection of this.#all) connection.close(CloseCode.GoingAway, 'control plane shutting down');
+    await Promise.allSettled([...this.#delivering.values()]);
+    this.#wss.close();
+  }
+}
+
+export function refuseUpgrade(socket: Duplex, status: number, message: string) {
+  const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : 'refused', message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Refused'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

@@ -1,0 +1,161 @@
+import type { Kysely } from 'kysely';
+import type { AgentMessage, CommandResult, Register } from '@streamspace/protocol';
+import type { Schema } from '../db/schema.js';
+import { upsertAgentOnRegister } from '../db/queries/agents.js';
+import { completeCommand, markCommandAcked } from '../db/queries/commands.js';
+import { listAgentSessions } from '../db/queries/sessions.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { AgentConnection } from './agent-connection.js';
+import type { AgentHub } from './agent-hub.js';
+
+export interface HandlerOptions {
+  db: Kysely<Schema>;
+  hub: AgentHub;
+  sessions: SessionService;
+  scheduler: Scheduler;
+  dispatcher: CommandDispatcher;
+  metrics: Metrics;
+  replicaId: string;
+  heartbeatTimeoutMs: number;
+}
+
+/** States in which the agent must still have the session's container or pod. */
+const EXPECTED_ON_AGENT = new Set(['running', 'stopping', 'hibernating', 'hibernated', 'stopped']);
+
+/** What each valid agent message means for the database and the sessions. */
+export class AgentMessageHandler {
+  constructor(private readonly o: HandlerOptions) {}
+
+  /** Agents heartbeat at a third of the timeout: two may be lost before the agent is offline. */
+  get heartbeatIntervalMs(): number {
+    return Math.max(100, Math.floor(this.o.heartbeatTimeoutMs / 3));
+  }
+
+  async handle(connection: AgentConnection, message: AgentMessage): Promise<void> {
+    if (message.type === 'register') return this.#register(connection, message.payload);
+    const agentUuid = connection.agentUuid;
+    if (connection.state !== 'registered' || !agentUuid) {
+      connection.reject({ code: 'not_registered', message: `send register before ${message.type}` });
+      return;
+    }
+    switch (message.type) {
+      case 'heartbeat':
+        this.o.hub.heartbeats.record(agentUuid, connection.id, message.payload);
+        return;
+      case 'command_ack': {
+        const acked = await markCommandAcked(this.o.db, message.payload.command_id, agentUuid);
+        if (!acked) await this.#unknownCommand(connection, message.payload.command_id, agentUuid);
+        return;
+      }
+      case 'command_result':
+        return this.#result(connection, agentUuid, message.payload);
+      case 'session_status': {
+        const outcome = await this.o.sessions.applyAgentReport(agentUuid, message.payload);
+        if (!outcome.ok) connection.sendError({ code: outcome.code, message: outcome.message });
+        return;
+      }
+    }
+  }
+
+  async #register(connection: AgentConnection, register: Register) {
+    if (connection.state === 'registered') {
+      connection.reject({ code: 'already_registered', message: `already registered as ${connection.agentId}` });
+      return;
+    }
+    connection.logger.info({ agentId: register.agent_id }, 'Registering agent');
+    const row = await upsertAgentOnRegister(this.o.db, {
+      agentId: register.agent_id,
+      platform: register.platform,
+      region: register.region ?? null,
+      capacity: register.capacity,
+      version: register.version,
+      replicaId: this.o.replicaId,
+      connectionId: connection.id,
+    });
+    connection.logger = connection.logger.child({ agentId: register.agent_id });
+    this.o.hub.adopt(connection, row.id, register.agent_id);
+    connection.send({
+      type: 'registered',
+      payload: {
+        heartbeat_interval_ms: this.heartbeatIntervalMs,
+        heartbeat_timeout_ms: this.o.heartbeatTimeoutMs,
+        replica_id: this.o.replicaId,
+      },
+    });
+    connection.logger.info(`Agent registered successfully: ${register.agent_id}`);
+    await this.o.hub.announceTakeover(row.id, connection.id);
+    await this.#reconcile(row.id, register);
+    await this.o.hub.deliver(row.id, true);
+    await this.o.scheduler.placePending();
+  }
+
+  /**
+   * Compares what the agent says it runs with what the database expects of it: sessions deleted
+   * while it was away are deleted on it; sessions it no longer has are failed with a reason; state
+   * it reports is applied through the state machine.
+   */
+  async #reconcile(agentUuid: string, register: Register) {
+    const reported = new Map(register.sessions.map((s) => [s.session_id, s.state]));
+    for (const session of await listAgentSessions(this.o.db, agentUuid)) {
+      const state = reported.get(session.id);
+      if (state === undefined) {
+        if (EXPECTED_ON_AGENT.has(session.state)) {
+          await this.o.sessions.failVanished(
+            session,
+            `agent ${register.agent_id} no longer has this session's container`,
+          );
+        }
+        continue;
+      }
+      reported.delete(session.id);
+      if (state !== session.state) await this.o.sessions.applyAgentReport(agentUuid, { session_id: session.id, state });
+    }
+    // Whatever is left is unknown here or deleted: the agent should remove it.
+    for (const sessionId of reported.keys()) {
+      const exists = await this.o.db.selectFrom('sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
+      if (exists) {
+        await this.o.dispatcher.enqueueIn(this.o.db, { agentUuid, sessionId, type: 'delete_session', data: {} });
+      }
+    }
+  }
+
+  async #result(connection: AgentConnection, agentUuid: string, result: CommandResult) {
+    const command = await completeCommand(this.o.db, result.command_id, agentUuid, {
+      ok: result.ok,
+      result: { ...(result.error !== undefined ? { error: result.error } : {}), ...(result.data ?? {}) },
+    });
+    if (!command) {
+      await this.#unknownCommand(connection, result.command_id, agentUuid, true);
+      return;
+    }
+    const outcome = result.ok ? 'completed' : 'failed';
+    this.o.metrics.commands.inc({ type: command.command_type, outcome });
+    this.o.metrics.commandLatency.observe(
+      { type: command.command_type },
+      (Date.now() - command.created_at.getTime()) / 1000,
+    );
+    connection.logger.info(
+      { commandId: command.id, type: command.command_type, outcome, error: result.error },
+      'command finished',
+    );
+    if (!result.ok) await this.o.sessions.applyCommandFailure(command, result.error ?? 'no reason given');
+  }
+
+  /** A repeated ack/result for a finished command is normal after a resend; an unknown id is not. */
+  async #unknownCommand(connection: AgentConnection, commandId: string, agentUuid: string, isResult = false) {
+    const known = await this.o.db
+      .selectFrom('agent_commands')
+      .select(['status'])
+      .where('id', '=', commandId)
+      .where('agent_id', '=', agentUuid)
+      .executeTakeFirst();
+    if (known) return;
+    connection.sendError({
+      code: 'unknown_command',
+      message: `${isResult ? 'command_result' : 'command_ack'} for command ${commandId}, which was never sent to this agent`,
+    });
+  }
+}

@@ -1,0 +1,14 @@
+export {
+  loadConfig,
+  configurationTable,
+  SETTINGS,
+  type ControlPlaneConfig,
+  type ConfigResult,
+} from './config/config.js';
+export { parseDuration, formatDuration } from './config/duration.js';
+export { startControlPlane, type ControlPlane, type StartOptions } from './server.js';
+export { createLogger, type Logger } from './logger.js';
+export { openDatabase, fromPGlite, type Database } from './db/database.js';
+export { migrate, readMigrations } from './db/migrate.js';
+export { TokenService } from './auth/tokens.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Schema } from './db/schema.js';
+import { markAgentsOffline } from './db/queries/agents.js';
+import { isDatabaseUnavailable } from './errors.js';
+import type { AgentHub } from './hub/agent-hub.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { Scheduler } from './scheduler/scheduler.js';
+import type { SessionService } from './sessions/session-service.js';
+
+export interface MaintenanceOptions {
+  db: Kysely<Schema>;
+  hub: AgentHub;
+  sessions: SessionService;
+  scheduler: Scheduler;
+  metrics: Metrics;
+  logger: Logger;
+  heartbeatTimeoutMs: number;
+  sessionStartTimeoutMs: number;
+}
+
+/**
+ * The periodic work every replica does: write buffered heartbeats, apply the offline rule, fail
+ * sessions past their start timeout, place pending sessions, re-deliver anything missed. All of it
+ * is idempotent, so replicas running it at once agree.
+ */
+export class Maintenance {
+  readonly intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #databaseDown = false;
+
+  constructor(private readonly o: MaintenanceOptions) {
+    // At most 1 s (one heartbeat write per second per replica), and a quarter of the timeout so a
+    // live agent's recorded heartbeat is never older than interval + flush < timeout.
+    this.intervalMs = Math.max(50, Math.min(1000, Math.floor(o.heartbeatTimeoutMs / 4)));
+  }
+
+  start() {
+    this.#timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  tick(): Promise<void> {
+    this.#running ??= this.#run().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #run() {
+    const { db, hub, sessions, scheduler, metrics, logger } = this.o;
+    try {
+      if ((await hub.heartbeats.flush(db)) > 0) metrics.heartbeatWrites.inc();
+      for (const agent of await markAgentsOffline(db, this.o.heartbeatTimeoutMs)) {
+        logger.warn(
+          { agentId: agent.agent_id },
+          `Agent offline: no heartbeat for ${this.o.heartbeatTimeoutMs / 1000}s`,
+        );
+      }
+      await sessions.failTimedOut(this.o.sessionStartTimeoutMs);
+      await scheduler.placePending();
+      await hub.sweep();
+      if (this.#databaseDown) logger.info('database reachable again; maintenance resumed');
+      this.#databaseDown = false;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        if (!this.#databaseDown)
+          logger.error({ err: error }, 'database unreachable; maintenance paused until it returns');
+        this.#databaseDown = true;
+      } else {
+        logger.error({ err: error }, 'maintenance step failed');
+      }
+    }
+  }
+
+  async stop() {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+}

@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ControlPlaneConfig } from './config/config.js';
+import { resolveSecrets, type Secrets } from './config/secrets.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate, migrationsApplied, readMigrations } from './db/migrate.js';
+import { bootstrapAdmin, type AdminBootstrap } from './auth/admin-bootstrap.js';
+import { TokenService } from './auth/tokens.js';
+import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
+import { makeAuthenticate } from './auth/authenticate.js';
+import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { SessionService } from './sessions/session-service.js';
+import { AgentHub, refuseUpgrade } from './hub/agent-hub.js';
+import { AgentMessageHandler } from './hub/agent-message-handler.js';
+import { Metrics } from './metrics/metrics.js';
+import { Maintenance } from './maintenance.js';
+import { buildApp } from './api/build-app.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+export interface ControlPlane {
+  readonly config: ControlPlaneConfig;
+  readonly url: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  readonly database: Database;
+  readonly hub: AgentHub;
+  readonly secrets: Secrets;
+  readonly admin: AdminBootstrap;
+  readonly logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** An already open database (tests share in-memory PGlite instances). */
+  database?: Database;
+  loginLimits?: LoginLimits;
+}
+
+/**
+ * Wires config → logger → database → services → hub → routes and starts listening. Nothing here
+ * decides anything; each part is built from its own module.
+ */
+export async function startControlPlane(config: ControlPlaneConfig, options: StartOptions = {}): Promise<ControlPlane> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const secrets = await resolveSecrets(config);
+  const database = options.database ?? (await openDatabase(config.database, logger));
+  const migrations = await readMigrations();
+  try {
+    const applied = await migrate(database, migrations);
+    if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+  } catch (error) {
+    if (!options.database) await database.close().catch(() => undefined);
+    throw error;
+  }
+  const db = database.db;
+  const admin = await bootstrapAdmin(
+    db,
+    { username: config.adminUsername, password: config.adminPassword, dataDir: config.dataDir },
+    logger.child({ component: 'auth' }),
+  );
+
+  const metrics = new Metrics(database);
+  const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
+  const dispatcher = new CommandDispatcher(db);
+  const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
+  const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }));
+  const hub = new AgentHub({ database, agentToken: secrets.agentToken, replicaId: config.replicaId, logger, metrics });
+  hub.setHandler(
+    new AgentMessageHandler({
+      db,
+      hub,
+      sessions,
+      scheduler,
+      dispatcher,
+      metrics,
+      replicaId: config.replicaId,
+      heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,
+    }),
+  );
+  await hub.start();
+
+  const app = await buildApp(
+    {
+      database,
+      db,
+      tokens,
+      limiter: new LoginLimiter(db, options.loginLimits),
+      sessions,
+      metrics,
+      authenticate: makeAuthenticate(tokens),
+      isMigrated: () => migrationsApplied(database, migrations.length),
+    },
+    logger,
+    VERSION,
+  );
+  app.server.on('upgrade', (request, socket, head) => {
+    if (!hub.handleUpgrade(request, socket, head)) {
+      refuseUpgrade(socket, 404, `no WebSocket endpoint at ${request.url}; agents connect to /agent/ws`);
+    }
+  });
+
+  const maintenance = new Maintenance({
+    db,
+    hub,
+    sessions,
+    scheduler,
+    metrics,
+    logger: logger.child({ component: 'maintenance' }),
+    heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,
+    sessionStartTimeoutMs: config.sessionStartTimeoutMs,
+  });
+  maintenance.start();
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    url,
+    port,
+    app,
+    database,
+    hub,
+    secrets,
+    admin,
+    logger,
+    stop() {
+      stopping ??= (async () => {
+        await maintenance.stop();
+        await hub.stop();
+        await app.close();
+        // Buffered heartbeats would otherwise be lost with the process.
+        await hub.heartbeats.flush(db).catch(() => undefined);
+        if (!options.database) await database.close();
+      })();
+      return stopping;
+    },
+  };
+}

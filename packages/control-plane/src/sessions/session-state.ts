@@ -1,0 +1,71 @@
+import type { CommandType, SessionStateName } from '@streamspace/protocol';
+
+/**
+ * The session state machine (architecture.md): pending → starting → running → (stopping → stopped)
+ * | (hibernating → hibernated → starting); any → failed; deleted is terminal. Every change, whether a
+ * user asked or an agent reported, is checked against this table.
+ */
+export const TRANSITIONS: Readonly<Record<SessionStateName, readonly SessionStateName[]>> = {
+  // pending → running: a fast agent may report running before its starting report lands.
+  pending: ['starting', 'running', 'stopping', 'stopped', 'failed', 'deleted'],
+  starting: ['running', 'stopping', 'failed', 'deleted'],
+  running: ['stopping', 'hibernating', 'failed', 'deleted'],
+  stopping: ['stopped', 'failed', 'deleted'],
+  stopped: ['failed', 'deleted'],
+  hibernating: ['hibernated', 'failed', 'deleted'],
+  hibernated: ['starting', 'running', 'stopped', 'failed', 'deleted'],
+  failed: ['deleted'],
+  deleted: [],
+};
+
+export function canTransition(from: SessionStateName, to: SessionStateName): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** States a user may ask for with PATCH. */
+export type RequestableState = 'running' | 'hibernated' | 'stopped';
+export const REQUESTABLE_STATES: readonly RequestableState[] = ['running', 'hibernated', 'stopped'];
+
+export type RequestPlan =
+  | { ok: true; next: SessionStateName; command: CommandType | undefined; reason: string | null }
+  | { ok: false; allowed: RequestableState[] };
+
+/**
+ * What a user's request for `requested` means from `current`: the state to enter now and the command
+ * for the agent. `dispatched` says whether an agent already holds the session.
+ */
+export function planRequest(current: SessionStateName, requested: RequestableState, dispatched: boolean): RequestPlan {
+  if (current === requested) return { ok: true, next: current, command: undefined, reason: null };
+  const plan = PLANS[current]?.[requested];
+  if (plan) return { ok: true, ...plan(dispatched) };
+  return { ok: false, allowed: requestableFrom(current) };
+}
+
+type Planner = (dispatched: boolean) => {
+  next: SessionStateName;
+  command: CommandType | undefined;
+  reason: string | null;
+};
+
+const stopNow: Planner = () => ({ next: 'stopped', command: undefined, reason: 'stopped by user' });
+const stopOnAgent: Planner = (dispatched) =>
+  dispatched ? { next: 'stopping', command: 'stop_session', reason: 'stop requested' } : stopNow(false);
+
+const PLANS: Partial<Record<SessionStateName, Partial<Record<RequestableState, Planner>>>> = {
+  pending: { stopped: stopOnAgent },
+  starting: { stopped: stopOnAgent },
+  running: {
+    stopped: stopOnAgent,
+    hibernated: () => ({ next: 'hibernating', command: 'hibernate_session', reason: 'hibernate requested' }),
+  },
+  hibernated: {
+    running: () => ({ next: 'starting', command: 'resume_session', reason: 'resuming' }),
+    // The container is already stopped; nothing for the agent to do until delete.
+    stopped: stopNow,
+  },
+};
+
+/** The states a user may ask for from `current` that would change something. */
+export function requestableFrom(current: SessionStateName): RequestableState[] {
+  return REQUESTABLE_STATES.filter((s) => s !== current && PLANS[current]?.[s] !== undefined);
+}

@@ -1,0 +1,100 @@
+import { Type, type Static } from 'typebox';
+import { Platform, SessionStateName } from './session-state.js';
+
+// Messages an agent sends to the control plane. Each schema's type has the schema's name.
+
+const Id = Type.String({ minLength: 1, maxLength: 255 });
+const Uuid = Type.String({ format: 'uuid' });
+const Reason = Type.String({ maxLength: 2000 });
+
+export const Capacity = Type.Object(
+  {
+    /** 0 means unlimited, as in the seed's MAX_* variables. */
+    max_sessions: Type.Integer({ minimum: 0 }),
+    max_cpu: Type.Number({ minimum: 0 }),
+    max_memory_gb: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type Capacity = Static<typeof Capacity>;
+
+export const Usage = Type.Object(
+  {
+    sessions: Type.Integer({ minimum: 0 }),
+    cpu: Type.Number({ minimum: 0 }),
+    memory_gb: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type Usage = Static<typeof Usage>;
+
+export const ReportedSession = Type.Object(
+  { session_id: Uuid, state: SessionStateName },
+  { additionalProperties: false },
+);
+export type ReportedSession = Static<typeof ReportedSession>;
+
+export const Register = Type.Object(
+  {
+    agent_id: Id,
+    platform: Platform,
+    region: Type.Optional(Type.String({ maxLength: 100 })),
+    version: Type.String({ minLength: 1, maxLength: 64 }),
+    capacity: Capacity,
+    sessions: Type.Array(ReportedSession, { maxItems: 10000 }),
+  },
+  { additionalProperties: false },
+);
+export type Register = Static<typeof Register>;
+
+export const Heartbeat = Type.Object({ capacity: Capacity, used: Usage }, { additionalProperties: false });
+export type Heartbeat = Static<typeof Heartbeat>;
+
+export const CommandAck = Type.Object({ command_id: Uuid }, { additionalProperties: false });
+export type CommandAck = Static<typeof CommandAck>;
+
+export const CommandResult = Type.Object(
+  {
+    command_id: Uuid,
+    ok: Type.Boolean(),
+    error: Type.Optional(Reason),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type CommandResult = Static<typeof CommandResult>;
+
+export const Progress = Type.Object(
+  {
+    step: Type.String({ minLength: 1, maxLength: 64 }),
+    message: Type.String({ maxLength: 500 }),
+    current: Type.Optional(Type.Number({ minimum: 0 })),
+    total: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type Progress = Static<typeof Progress>;
+
+export const SessionStatus = Type.Object(
+  {
+    session_id: Uuid,
+    state: SessionStateName,
+    reason: Type.Optional(Reason),
+    progress: Type.Optional(Progress),
+  },
+  { additionalProperties: false },
+);
+export type SessionStatus = Static<typeof SessionStatus>;
+
+/** The catalog the router validates against: message type → payload schema. */
+export const AgentMessages = {
+  register: Register,
+  heartbeat: Heartbeat,
+  command_ack: CommandAck,
+  command_result: CommandResult,
+  session_status: SessionStatus,
+} as const;
+export type AgentMessageType = keyof typeof AgentMessages;
+export type AgentMessage = {
+  [K in AgentMessageType]: { type: K; payload: Static<(typeof AgentMessages)[K]> };
+}[AgentMessageType];

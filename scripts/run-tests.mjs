@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): every unit and integration test, on PGlite and on a real
+// PostgreSQL server this script starts for the run. Exits non-zero on any failure.
+//   npm test                      all tests
+//   npm test -- <file.test.js>…   only these compiled test files
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function findTests(dir, found = []) {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules') continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) findTests(path, found);
+    else if (entry.endsWith('.test.js')) found.push(path);
+  }
+  return found;
+}
+
+const requested = process.argv.slice(2);
+const files =
+  requested.length > 0
+    ? requested
+    : [
+        ...readdirSync(join(root, 'packages')).flatMap((p) => {
+          try {
+            return findTests(join(root, 'packages', p, 'dist'));
+          } catch {
+            return [];
+          }
+        }),
+        ...findTests(join(root, 'test', 'dist')),
+      ].map((f) => relative(root, f));
+
+const { PostgresServer } = await import(join(root, 'test/dist/support/postgres-server.js'));
+const postgres = await PostgresServer.start();
+process.stdout.write(`PostgreSQL for this run: ${postgres.url()} (data in ${postgres.dir})\n`);
+
+let code;
+try {
+  code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, STREAMSPACE_TEST_PG_URL: postgres.url() },
+    });
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+} finally {
+  await postgres.destroy();
+}
+process.exit(code);
