@@ -21,6 +21,7 @@ export class AgentSimulator {
   readonly received: ControlPlaneMessage[] = [];
   #waiters: Array<{ match: (m: ControlPlaneMessage) => boolean; resolve: (m: ControlPlaneMessage) => void }> = [];
   #closed: Promise<{ code: number; reason: string }>;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -68,15 +69,29 @@ export class AgentSimulator {
       ...register,
     });
     const registered = await agent.next('registered');
+    agent.startHeartbeats(registered.payload.heartbeat_interval_ms);
     return { agent, registered: registered.payload };
   }
 
   send(type: string, payload: unknown): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
     this.socket.send(JSON.stringify({ v: PROTOCOL_VERSION, type, payload }));
   }
 
   sendRaw(data: string | Buffer, binary = false): void {
     this.socket.send(data, { binary });
+  }
+
+  /** Heartbeats at the interval the control plane asked for, until stopped or closed. */
+  startHeartbeats(intervalMs: number, used?: Usage, capacity?: Capacity): void {
+    this.stopHeartbeats();
+    this.#heartbeatTimer = setInterval(() => this.heartbeat(used, capacity), intervalMs);
+    this.socket.once('close', () => this.stopHeartbeats());
+  }
+
+  stopHeartbeats(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
   }
 
   heartbeat(used: Usage = { sessions: 0, cpu: 0, memory_gb: 0 }, capacity: Capacity = UNLIMITED) {
@@ -122,6 +137,7 @@ export class AgentSimulator {
   }
 
   async close(): Promise<void> {
+    this.stopHeartbeats();
     if (this.socket.readyState === WebSocket.CLOSED) return;
     this.socket.close(1000, 'simulator done');
     await this.#closed;
@@ -129,6 +145,7 @@ export class AgentSimulator {
 
   /** Drops the TCP connection without a close frame, as a killed process would. */
   async kill(): Promise<void> {
+    this.stopHeartbeats();
     this.socket.terminate();
     await this.#closed;
   }

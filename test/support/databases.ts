@@ -19,6 +19,11 @@ export type FreshDatabase =
 
 let shared: Promise<PostgresServer> | undefined;
 
+// Registered at import, on the file's root: an after() inside a hook would run when that hook ends.
+after(async () => {
+  if (shared) await (await shared).destroy();
+});
+
 /**
  * The run's PostgreSQL server: scripts/run-tests.mjs starts one for all test files and passes its
  * URL in STREAMSPACE_TEST_PG_URL; a test file run on its own starts a private one.
@@ -27,9 +32,7 @@ export async function sharedPostgres(): Promise<{ createDatabase(prefix?: string
   const url = process.env.STREAMSPACE_TEST_PG_URL;
   if (url) return { createDatabase: (prefix) => createDatabaseAt(url, prefix) };
   shared ??= PostgresServer.start();
-  const server = await shared;
-  after(() => server.destroy());
-  return server;
+  return shared;
 }
 
 async function createDatabaseAt(url: string, prefix = 't'): Promise<string> {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Schema } from '../db/schema.js';
-import { findUserByUsername, insertUser, updateUser } from '../db/queries/users.js';
+import { findUserByUsername, insertUserIfAbsent, updateUser } from '../db/queries/users.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export type AdminBootstrap =
@@ -23,13 +23,21 @@ export async function bootstrapAdmin(
   logger: Logger,
 ): Promise<AdminBootstrap> {
   const { username, password } = options;
-  const existing = await findUserByUsername(db, username);
+  let existing = await findUserByUsername(db, username);
 
   if (password !== undefined) {
     if (!existing) {
-      await insertUser(db, { username, password_hash: await hashPassword(password), role: 'admin' });
-      logger.info({ username }, 'Created administrator from ADMIN_PASSWORD');
-      return { kind: 'from-env', username, changed: true };
+      // Replicas starting together race here; the loser finds the winner's row and checks it below.
+      const created = await insertUserIfAbsent(db, {
+        username,
+        password_hash: await hashPassword(password),
+        role: 'admin',
+      });
+      if (created) {
+        logger.info({ username }, 'Created administrator from ADMIN_PASSWORD');
+        return { kind: 'from-env', username, changed: true };
+      }
+      existing = (await findUserByUsername(db, username))!;
     }
     const matches = await verifyPassword(existing.password_hash, password);
     if (!matches || existing.role !== 'admin' || existing.disabled) {
@@ -49,9 +57,20 @@ export async function bootstrapAdmin(
   const generated = randomBytes(18).toString('base64url');
   await mkdir(options.dataDir, { recursive: true });
   const passwordFile = join(options.dataDir, 'admin-password');
-  // Written before the user row so a crash in between never leaves an admin nobody can log in as.
-  await writeFile(passwordFile, `${generated}\n`, { mode: 0o600 });
-  await insertUser(db, { username, password_hash: await hashPassword(generated), role: 'admin' });
+  // Written before the user row so a crash in between never leaves an admin nobody can log in as;
+  // renamed into place only if this process's row won (another replica may have created it).
+  const pendingFile = `${passwordFile}.pending`;
+  await writeFile(pendingFile, `${generated}\n`, { mode: 0o600 });
+  const created = await insertUserIfAbsent(db, {
+    username,
+    password_hash: await hashPassword(generated),
+    role: 'admin',
+  });
+  if (!created) {
+    await rm(pendingFile, { force: true });
+    return { kind: 'existing', username };
+  }
+  await rename(pendingFile, passwordFile);
   logger.info({ username, passwordFile }, 'Generated administrator password');
   return { kind: 'generated', username, passwordFile };
 }

@@ -22,6 +22,19 @@ export function insertUser(
   return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Inserts unless the username exists; undefined when another replica got there first. */
+export function insertUserIfAbsent(
+  db: Db,
+  user: Pick<User, 'username' | 'password_hash' | 'role'>,
+): Promise<User | undefined> {
+  return db
+    .insertInto('users')
+    .values(user)
+    .onConflict((oc) => oc.column('username').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export function updateUser(
   db: Db,
   id: string,

@@ -1,0 +1,30 @@
+import { ProcessWindow, type WindowStats } from './process-window.js';
+
+// The messages between a bench (parent) and a server it measures (child), over Node's IPC channel.
+export type Request = { id: number; cmd: 'window-start' | 'window-end' | 'stop' };
+export type Reply = { id: number; stats?: WindowStats };
+export type Ready = { type: 'ready'; url: string; detail: string };
+
+/**
+ * Run in a child: answers the parent's measurement requests about this process, and exits when the
+ * parent asks (after `onStop`) or disappears, so a crashed bench never leaves a server behind.
+ */
+export function serveMeasurements(ready: Omit<Ready, 'type'>, onStop: () => Promise<void>): void {
+  const send = (message: Reply | Ready) => process.send?.(message);
+  const window = new ProcessWindow();
+  process.on('message', (message: Request) => {
+    if (message.cmd === 'window-start') {
+      window.start();
+      send({ id: message.id });
+    } else if (message.cmd === 'window-end') {
+      send({ id: message.id, stats: window.stop() });
+    } else if (message.cmd === 'stop') {
+      void onStop().finally(() => {
+        send({ id: message.id });
+        process.disconnect();
+      });
+    }
+  });
+  process.on('disconnect', () => void onStop().finally(() => process.exit(0)));
+  send({ type: 'ready', ...ready });
+}
