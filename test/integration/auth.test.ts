@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { TokenService } from '@streamspace/control-plane';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
-import { JWT_SECRET, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { JWT_SECRET, startTestControlPlane } from '../support/control-plane.js';
 
 forEachDatabase('authentication', (target) => {
   const stops: Array<() => Promise<void>> = [];

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Schema } from './db/schema.js';
-import { markAgentsOffline } from './db/queries/agents.js';
+import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -49,7 +49,7 @@ export class Maintenance {
   async #run() {
     const { db, hub, sessions, scheduler, metrics, logger } = this.o;
     try {
-      if ((await hub.heartbeats.flush(db)) > 0) metrics.heartbeatWrites.inc();
+      if ((await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows))) > 0) metrics.heartbeatWrites.inc();
       for (const agent of await markAgentsOffline(db, this.o.heartbeatTimeoutMs)) {
         logger.warn(
           { agentId: agent.agent_id },

@@ -4,6 +4,7 @@ import type { ControlPlaneConfig } from './config/config.js';
 import { resolveSecrets, type Secrets } from './config/secrets.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.js';
+import { flushHeartbeats } from './db/queries/agents.js';
 import { bootstrapAdmin, type AdminBootstrap } from './auth/admin-bootstrap.js';
 import { TokenService } from './auth/tokens.js';
 import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
@@ -136,7 +137,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         await hub.stop();
         await app.close();
         // Buffered heartbeats would otherwise be lost with the process.
-        await hub.heartbeats.flush(db).catch(() => undefined);
+        await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows)).catch(() => undefined);
         if (!options.database) await database.close();
       })();
       return stopping;

@@ -9,7 +9,7 @@ export const SETTINGS = {
   host: text('HOST', '0.0.0.0', 'Interface to listen on'),
   publicUrl: url(
     'PUBLIC_URL',
-    'URL users and agents reach this control plane at; printed at start and used for allowed origins',
+    'URL users and agents reach this control plane at; printed at start',
     'http://localhost:PORT',
     ['http:', 'https:'],
   ),
@@ -40,7 +40,7 @@ export const SETTINGS = {
   adminUsername: text('ADMIN_USERNAME', 'admin', 'Name of the bootstrap administrator'),
   adminPassword: optionalText(
     'ADMIN_PASSWORD',
-    'Administrator password; when set it is applied at every start. When unset on first start a random one is written to <data dir>/admin-password',
+    'Administrator password; when set it is applied at every start. When unset on first start a random one is written to admin-password in the data dir (mode 0600)',
     'generated on first start',
   ),
   agentToken: optionalText(
@@ -54,7 +54,7 @@ export const SETTINGS = {
     'Heartbeat timeout before marking agent offline; agents heartbeat at a third of it',
     300,
   ),
-  vncProxyTimeout: duration('VNC_PROXY_TIMEOUT', 5 * 60_000, 'VNC connection idle timeout'),
+  vncProxyTimeout: duration('VNC_PROXY_TIMEOUT', 5 * 60_000, 'VNC connection idle timeout (read by the VNC proxy)'),
   sessionStartTimeout: duration(
     'SESSION_START_TIMEOUT',
     5 * 60_000,

@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { Heartbeat } from '@streamspace/protocol';
-import type { Schema } from '../db/schema.js';
-import { flushHeartbeats, type HeartbeatRow } from '../db/queries/agents.js';
+import type { HeartbeatRow } from '../db/queries/agents.js';
 
 /**
  * Heartbeats are kept in memory and written in one batch per flush: 10,000 agents at one heartbeat
@@ -23,12 +21,12 @@ export class HeartbeatBuffer {
   }
 
   /** Writes what has accumulated; on failure the rows go back unless newer ones arrived meanwhile. */
-  async flush(db: Kysely<Schema>): Promise<number> {
+  async flush(write: (rows: HeartbeatRow[]) => Promise<unknown>): Promise<number> {
     if (this.#latest.size === 0) return 0;
     const rows = [...this.#latest.values()];
     this.#latest.clear();
     try {
-      await flushHeartbeats(db, rows);
+      await write(rows);
       return rows.length;
     } catch (error) {
       for (const row of rows) if (!this.#latest.has(row.agentUuid)) this.#latest.set(row.agentUuid, row);

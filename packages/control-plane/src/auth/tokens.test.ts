@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TokenService } from './tokens.js';
+
+const claims = { userId: '6ec0c8a9-8bc3-4e8d-b898-1813d4fac11d', username: 'alice', role: 'user' as const };
+
+test('a token verifies with its claims', async () => {
+  const tokens = new TokenService('s'.repeat(32), 60_000);
+  const { token, expiresAt } = await tokens.issue(claims);
+  assert.ok(expiresAt.getTime() > Date.now());
+  assert.deepEqual(await tokens.verify(token), { ok: true, claims });
+});
+
+test('expiry allows 30 s of clock skew and no more', async () => {
+  const tokens = new TokenService('s'.repeat(32), 60_000);
+  const justExpired = await tokens.issue(claims, Date.now() - 60_000 - 20_000);
+  assert.equal((await tokens.verify(justExpired.token)).ok, true);
+  const expired = await tokens.issue(claims, Date.now() - 60_000 - 40_000);
+  const check = await tokens.verify(expired.token);
+  assert.equal(check.ok, false);
+  assert.equal(!check.ok && check.reason, 'expired');
+});
+
+test('a token signed with another secret, or tampered with, is invalid', async () => {
+  const ours = new TokenService('s'.repeat(32), 60_000);
+  const theirs = new TokenService('t'.repeat(32), 60_000);
+  const foreign = await theirs.issue(claims);
+  const check = await ours.verify(foreign.token);
+  assert.equal(!check.ok && check.reason, 'invalid');
+  const { token } = await ours.issue(claims);
+  const [header, payload, signature] = token.split('.');
+  const promoted = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' }),
+  ).toString('base64url');
+  const tampered = await ours.verify(`${header}.${promoted}.${signature}`);
+  assert.equal(!tampered.ok && tampered.reason, 'invalid');
+  assert.equal((await ours.verify('not.a.jwt')).ok, false);
+});

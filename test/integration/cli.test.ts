@@ -1,0 +1,130 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnCollect } from '../support/postgres-server.js';
+
+const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+const cleanEnv = () => {
+  // Only what a user's shell would have: no test secrets leaking in from the runner.
+  const { PATH, HOME, LANG } = process.env;
+  return { PATH, HOME, LANG } as NodeJS.ProcessEnv;
+};
+
+/** Starts `streamspace up` and resolves with its URL once the banner is printed. */
+function startUp(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'up'], { env });
+    let output = '';
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      const match = /UI and API:\s+(http:\/\/localhost:\d+)/.exec(output);
+      if (match) resolve({ child, url: match[1]!, output: () => output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`streamspace up exited with ${code}: ${output}`)));
+  });
+}
+
+const stopped = (child: ChildProcessWithoutNullStreams) =>
+  new Promise<number | null>((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+test('streamspace up: embedded database, generated admin password, data kept across restarts', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'streamspace-up-'));
+  dirs.push(dataDir);
+  const env = { ...cleanEnv(), STREAMSPACE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+
+  let run = await startUp(env);
+  assert.match(run.output(), /Admin login:\s+admin \/ the password in .*admin-password/);
+  assert.match(run.output(), /Database:\s+embedded PGlite/);
+  const health = await fetch(`${run.url}/health`);
+  assert.deepEqual(await health.json(), { status: 'healthy' });
+  const password = (await readFile(join(dataDir, 'admin-password'), 'utf8')).trim();
+  assert.ok(!run.output().includes(password), 'the password is not printed or logged');
+  const jwtFile = await stat(join(dataDir, 'jwt-secret'));
+  assert.equal(jwtFile.mode & 0o777, 0o600);
+
+  const login = async () => {
+    const response = await fetch(`${run.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    assert.equal(response.status, 200);
+    return ((await response.json()) as { token: string }).token;
+  };
+  const token = await login();
+  const created = await fetch(`${run.url}/api/v1/templates`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: 'kept-app', display_name: 'Kept', image: 'streamspace/xterm:latest' }),
+  });
+  assert.equal(created.status, 201);
+  assert.equal(await stopped(run.child), 0, 'SIGTERM is a clean shutdown');
+
+  run = await startUp(env);
+  assert.match(run.output(), /Admin login:\s+admin \(password unchanged/);
+  const again = await login();
+  // The JWT secret was kept, so a token from before the restart still works.
+  const kept = await fetch(`${run.url}/api/v1/templates/kept-app`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(kept.status, 200);
+  assert.ok(again);
+  assert.equal(await stopped(run.child), 0);
+});
+
+test('bad configuration fails at start with one line per variable', async () => {
+  const result = await spawnCollect(process.execPath, [CLI, 'server'], {
+    ...cleanEnv(),
+    PORT: 'http',
+    DB_HOST: 'db.example',
+    AGENT_HEARTBEAT_TIMEOUT: '30',
+  });
+  assert.equal(result.code, 1);
+  assert.deepEqual(result.stderr.trim().split('\n'), [
+    'PORT: expected a whole number from 0 to 65535, got "http"',
+    'AGENT_HEARTBEAT_TIMEOUT: expected a duration like 30s, 5m or 1h, got "30"',
+    'streamspace: configuration invalid; see the configuration table in README.md',
+  ]);
+  const missing = await spawnCollect(process.execPath, [CLI, 'server'], {
+    ...cleanEnv(),
+    DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
+  });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^JWT_SECRET: required with PostgreSQL/m);
+  assert.match(missing.stderr, /^AGENT_TOKEN: required with PostgreSQL/m);
+});
+
+test('an unreachable PostgreSQL fails the start with a message naming the problem', async () => {
+  const result = await spawnCollect(process.execPath, [CLI, 'server'], {
+    ...cleanEnv(),
+    DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
+    JWT_SECRET: 'j'.repeat(32),
+    AGENT_TOKEN: 'a'.repeat(16),
+  });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /streamspace: could not start: .*ECONNREFUSED 127\.0\.0\.1:1/);
+});
+
+test('help and unknown commands', async () => {
+  const help = await spawnCollect(process.execPath, [CLI, 'help'], cleanEnv());
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /up\s+all-in-one/);
+  const unknown = await spawnCollect(process.execPath, [CLI, 'launch'], cleanEnv());
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "launch"/);
+});
