@@ -231,6 +231,27 @@ forEachDatabase('agent hub and dispatcher', (target) => {
     await agent.close();
   });
 
+  test('placement prefers the requested region, otherwise the least loaded agent', async () => {
+    const template = `placement-${counter++}`;
+    await cp.api('POST', '/api/v1/templates', {
+      body: { name: template, display_name: 'Placement', image: 'streamspace/xterm:latest', platform: 'kubernetes' },
+    });
+    const east = await register('east', { platform: 'kubernetes', region: 'us-east-1' });
+    const west = await register('west', { platform: 'kubernetes', region: 'eu-west-1' });
+    const inWest = await createSession(template, { region: 'eu-west-1' });
+    assert.equal((await session(inWest)).agent_id, west.agent_id);
+    const inWestAgain = await createSession(template, { region: 'eu-west-1' });
+    assert.equal((await session(inWestAgain)).agent_id, west.agent_id, 'region wins over load');
+    // No region asked: the least loaded agent (east has none).
+    const anywhere = await createSession(template);
+    assert.equal((await session(anywhere)).agent_id, east.agent_id);
+    // A region nobody serves still gets a session somewhere.
+    const elsewhere = await createSession(template, { region: 'ap-south-1' });
+    assert.equal((await session(elsewhere)).agent_id, east.agent_id);
+    await east.agent.close();
+    await west.agent.close();
+  });
+
   test('a failed start fails the session with the agent’s reason', async () => {
     const { agent } = await register('failing');
     const id = await createSession();
