@@ -1,22 +1,50 @@
 #!/usr/bin/env node
 import { runServer } from './commands/server.js';
+import { runUp } from './commands/up.js';
+import { runAgent } from './commands/agent.js';
+import { buildImages } from './commands/image-build.js';
 
 const USAGE = `Usage: streamspace <command>
 
 Commands:
-  up       all-in-one: control plane with an embedded database (the quickest start)
-  server   the control plane alone (set DATABASE_URL for PostgreSQL)
-  help     this text
+  up                         all-in-one: control plane (embedded database) and a Docker agent
+  server                     the control plane alone (set DATABASE_URL for PostgreSQL)
+  agent docker               an agent for the local Docker/podman, dialling CONTROL_PLANE_URL
+  image build [name…]        build session images (${'xterm, firefox-browser, desktop'})
+        [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash
+  help                       this text
 
 Configuration comes from environment variables; README.md lists them all.
 `;
 
-const [command] = process.argv.slice(2);
+const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'up':
-  case 'server':
-    await runServer(command);
+    await runUp();
     break;
+  case 'server':
+    await runServer();
+    break;
+  case 'agent':
+    await runAgent(rest[0]);
+    break;
+  case 'image': {
+    if (rest[0] !== 'build') {
+      process.stderr.write(`streamspace image: expected "build", got ${JSON.stringify(rest[0] ?? '')}\n`);
+      process.exit(2);
+    }
+    const args = rest.slice(1);
+    const cacheAt = args.indexOf('--cache-dir');
+    const cacheDir = cacheAt >= 0 ? args[cacheAt + 1] : undefined;
+    const names = args.filter((a, i) => a !== '--cache-dir' && (cacheAt < 0 || i !== cacheAt + 1));
+    try {
+      await buildImages({ names, ...(cacheDir ? { cacheDir } : {}) });
+    } catch (error) {
+      process.stderr.write(`streamspace image build: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    break;
+  }
   case undefined:
   case 'help':
   case '--help':

@@ -5,7 +5,7 @@ export {
   type ControlPlaneConfig,
   type ConfigResult,
 } from './config/config.js';
-export { parseDuration, formatDuration } from './config/duration.js';
+export { parseDuration, formatDuration } from '@streamspace/protocol';
 export { startControlPlane, type ControlPlane, type StartOptions } from './server.js';
 export { createLogger, type Logger } from './logger.js';
 export { openDatabase, fromPGlite, type Database } from './db/database.js';

@@ -4,3 +4,4 @@ export * from './session-state.js';
 export * from './agent-messages.js';
 export * from './control-plane-messages.js';
 export * from './frame-codec.js';
+export * from './duration.js';

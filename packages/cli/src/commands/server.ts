@@ -1,8 +1,17 @@
 import { loadConfig, startControlPlane, type ControlPlane } from '@streamspace/control-plane';
 import { onShutdown } from '../signals.js';
 
-/** `streamspace server` and, for now, `streamspace up`: the control plane from the environment. */
-export async function runServer(mode: 'server' | 'up'): Promise<void> {
+/** `streamspace server`: the control plane from the environment. */
+export async function runServer(): Promise<void> {
+  const controlPlane = await startServer('server');
+  onShutdown(
+    () => controlPlane.stop(),
+    (m) => controlPlane.logger.info(m),
+  );
+}
+
+/** Starts the control plane and prints where it is; exits 1 naming the problem when it cannot. */
+export async function startServer(mode: 'server' | 'up'): Promise<ControlPlane> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {
     for (const problem of loaded.problems) process.stderr.write(`${problem}\n`);
@@ -16,11 +25,8 @@ export async function runServer(mode: 'server' | 'up'): Promise<void> {
     process.stderr.write(`streamspace: could not start: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  onShutdown(
-    () => controlPlane.stop(),
-    (m) => controlPlane.logger.info(m),
-  );
   printBanner(controlPlane, mode);
+  return controlPlane;
 }
 
 function printBanner(cp: ControlPlane, mode: string) {

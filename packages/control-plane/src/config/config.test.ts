@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configurationTable, loadConfig, SETTINGS } from './config.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '@streamspace/protocol';
 
 const problemsOf = (env: Record<string, string>) => {
   const result = loadConfig(env);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '@streamspace/protocol';
 
 /**
  * One entry per environment variable. The README's configuration table is generated from this list

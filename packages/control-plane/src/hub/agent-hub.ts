@@ -61,7 +61,7 @@ export class AgentHub {
         (agentUuid) => void this.deliver(agentUuid, false),
         () => this.#redeliverAll(),
       ),
-      await database.listen(TAKEOVER_CHANNEL, (payload) => this.#onTakeover(payload)),
+      await database.listen(TAKEOVER_CHANNEL, (payload) => void this.#onTakeover(payload)),
     );
   }
 
@@ -128,16 +128,27 @@ export class AgentHub {
       .execute();
   }
 
-  #onTakeover(payload: string) {
+  /**
+   * Another registration for an agent we hold. Notifications arrive late (an older registration's
+   * can land after a newer one was adopted here), so the row decides: close ours only when the
+   * database says another connection owns the agent now.
+   */
+  async #onTakeover(payload: string) {
     try {
       const { agentUuid, connectionId } = JSON.parse(payload) as { agentUuid: string; connectionId: string };
       const held = this.#byAgent.get(agentUuid);
-      if (held && held.id !== connectionId) {
+      if (!held || held.id === connectionId) return;
+      const row = await this.#db
+        .selectFrom('agents')
+        .select('websocket_conn_id')
+        .where('id', '=', agentUuid)
+        .executeTakeFirst();
+      if (row && row.websocket_conn_id !== held.id && this.#byAgent.get(agentUuid) === held) {
         this.#byAgent.delete(agentUuid);
         held.close(CloseCode.Replaced, `replaced by a newer connection for agent ${held.agentId ?? agentUuid}`);
       }
     } catch (error) {
-      this.options.logger.warn({ err: error, payload }, 'unreadable takeover notification');
+      this.options.logger.warn({ err: error, payload }, 'could not handle a takeover notification');
     }
   }
 
@@ -145,7 +156,7 @@ export class AgentHub {
     const { agentUuid } = connection;
     if (!agentUuid) return;
     if (this.#byAgent.get(agentUuid) === connection) this.#byAgent.delete(agentUuid);
-    this.heartbeats.forget(agentUuid);
+    this.heartbeats.forget(agentUuid, connection.id);
     const log = this.options.logger.child({ agentId: connection.agentId });
     log.info({ code, reason }, 'Agent disconnected');
     try {

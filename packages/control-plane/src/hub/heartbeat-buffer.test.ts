@@ -13,7 +13,9 @@ test('keeps only the latest heartbeat per agent until flushed', () => {
   buffer.record('a', 'conn-a', beat(2));
   buffer.record('b', 'conn-b', beat(3));
   assert.equal(buffer.size, 2);
-  buffer.forget('b');
+  buffer.forget('b', 'an-older-connection');
+  assert.equal(buffer.size, 2, "a closed connection does not drop a newer one's heartbeat");
+  buffer.forget('b', 'conn-b');
   assert.equal(buffer.size, 1);
 });
 

@@ -12,8 +12,9 @@ export class HeartbeatBuffer {
     this.#latest.set(agentUuid, { agentUuid, connectionId, at, capacity: heartbeat.capacity, used: heartbeat.used });
   }
 
-  forget(agentUuid: string): void {
-    this.#latest.delete(agentUuid);
+  /** Drops what a closed connection left; a newer connection's heartbeat for the agent stays. */
+  forget(agentUuid: string, connectionId: string): void {
+    if (this.#latest.get(agentUuid)?.connectionId === connectionId) this.#latest.delete(agentUuid);
   }
 
   get size(): number {

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { Registered } from '@streamspace/protocol';
+import type { AgentConfig } from './config.js';
+import { createAgentLogger, type Logger } from './logger.js';
+import { CommandRunner } from './commands/command-runner.js';
+import { ControlConnection } from './connection/control-connection.js';
+import { DriverError, type SessionDriver } from './drivers/session-driver.js';
+import { connectDocker } from './drivers/docker/docker-connection.js';
+import { DockerDriver } from './drivers/docker/docker-driver.js';
+
+export const AGENT_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  readonly driver: SessionDriver;
+  readonly connection: ControlConnection;
+  readonly logger: Logger;
+  /** Resolves on the first registration. */
+  readonly registered: Promise<Registered>;
+  stop(): Promise<void>;
+}
+
+export interface AgentOptions {
+  logger?: Logger;
+  /** A driver made elsewhere (tests, or a platform built in another module). */
+  driver?: SessionDriver;
+  onFatal?: (problem: string) => void;
+}
+
+export async function createDriver(config: AgentConfig, logger: Logger): Promise<SessionDriver> {
+  if (config.platform !== 'docker') {
+    throw new DriverError(
+      'platform_unavailable',
+      `PLATFORM: ${config.platform} has no driver in this build; use docker`,
+    );
+  }
+  const { docker, endpoint, engine } = await connectDocker(config.dockerHost);
+  logger.info({ endpoint, engine }, `Using ${engine} at ${endpoint}`);
+  const driver = new DockerDriver({
+    docker,
+    agentId: config.agentId,
+    network: config.sessionNetwork,
+    vncAccess: config.vncAccess,
+    readyTimeoutMs: config.sessionReadyTimeoutMs,
+    logger: logger.child({ component: 'docker' }),
+  });
+  await driver.prepare();
+  return driver;
+}
+
+/** Wires config → logger → driver → runner → connection, and dials out. */
+export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<RunningAgent> {
+  const logger = (options.logger ?? createAgentLogger(config.logLevel)).child({ agentId: config.agentId });
+  const driver = options.driver ?? (await createDriver(config, logger));
+  const runner = new CommandRunner(driver, logger.child({ component: 'commands' }));
+  let connection: ControlConnection | undefined = undefined;
+  const stop = async () => {
+    await connection?.stop();
+    await driver.close();
+  };
+  connection = new ControlConnection(config, driver, runner, logger, AGENT_VERSION, (problem) => {
+    void stop();
+    options.onFatal?.(problem);
+  });
+  const registered = connection.start();
+  return { config, driver, connection, logger, registered, stop };
+}

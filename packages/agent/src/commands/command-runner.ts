@@ -1,0 +1,135 @@
+import type { Command, CommandResult, Progress, SessionStatus } from '@streamspace/protocol';
+import type { Logger } from 'pino';
+import { DriverError, type SessionDriver, type SessionSpec } from '../drivers/session-driver.js';
+
+export interface RunnerOutput {
+  ack(commandId: string): void;
+  result(result: CommandResult): void;
+  status(status: SessionStatus): void;
+}
+
+/** How many finished command ids are remembered to answer re-sent commands without re-running them. */
+const REMEMBERED_COMMANDS = 10_000;
+
+/**
+ * Executes commands from the control plane: acknowledges at once, runs them through the driver one
+ * at a time per session (in arrival order), reports state changes as they happen and the outcome at
+ * the end. A command id seen before is answered from memory, never executed twice.
+ */
+export class CommandRunner {
+  readonly #finished = new Map<string, CommandResult>();
+  readonly #inFlight = new Set<string>();
+  readonly #perSession = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly driver: SessionDriver,
+    private readonly logger: Logger,
+  ) {}
+
+  handle(command: Command, out: RunnerOutput): Promise<void> {
+    const id = command.command_id;
+    out.ack(id);
+    const remembered = this.#finished.get(id);
+    if (remembered) {
+      out.result(remembered);
+      return Promise.resolve();
+    }
+    if (this.#inFlight.has(id)) return Promise.resolve(); // its result is on its way
+    this.#inFlight.add(id);
+    const previous = this.#perSession.get(command.session_id) ?? Promise.resolve();
+    const run = previous.then(() => this.#execute(command, out));
+    const tracked = run.finally(() => {
+      if (this.#perSession.get(command.session_id) === tracked) this.#perSession.delete(command.session_id);
+    });
+    this.#perSession.set(command.session_id, tracked);
+    return tracked;
+  }
+
+  async #execute(command: Command, out: RunnerOutput): Promise<void> {
+    const sessionId = command.session_id;
+    const log = this.logger.child({ sessionId, commandId: command.command_id });
+    log.info(`Received ${command.type} command for session ${sessionId}`);
+    const status = (state: SessionStatus['state'], extra: { reason?: string; progress?: Progress } = {}) =>
+      out.status({ session_id: sessionId, state, ...extra });
+    const progress = (p: Progress) => status('starting', { progress: p });
+    let result: CommandResult;
+    try {
+      const data = await this.#run(command, status, progress);
+      result = { command_id: command.command_id, ok: true, ...(data ? { data } : {}) };
+    } catch (error) {
+      const message = error instanceof DriverError ? error.message : `unexpected error: ${(error as Error).message}`;
+      log.warn({ err: error }, `${command.type} failed for session ${sessionId}`);
+      if (command.type === 'start_session' || command.type === 'resume_session') status('failed', { reason: message });
+      result = { command_id: command.command_id, ok: false, error: message };
+    }
+    this.#remember(result);
+    this.#inFlight.delete(command.command_id);
+    out.result(result);
+  }
+
+  async #run(
+    command: Command,
+    status: (state: SessionStatus['state'], extra?: { reason?: string; progress?: Progress }) => void,
+    progress: (p: Progress) => void,
+  ): Promise<Record<string, unknown> | undefined> {
+    const sessionId = command.session_id;
+    switch (command.type) {
+      case 'start_session':
+      case 'resume_session': {
+        status('starting', { reason: command.type === 'start_session' ? 'starting' : 'resuming' });
+        const spec = toSpec(sessionId, command.payload);
+        const endpoint =
+          command.type === 'resume_session' && !spec
+            ? await this.driver.resume(sessionId, progress)
+            : await this.driver.start(requireSpec(spec, command), progress);
+        status('running');
+        this.logger.info(
+          { sessionId, vnc: `${endpoint.host}:${endpoint.port}` },
+          `Session ${sessionId} started successfully`,
+        );
+        return { vnc_host: endpoint.host, vnc_port: endpoint.port };
+      }
+      case 'stop_session':
+        await this.driver.stop(sessionId);
+        status('stopped');
+        return undefined;
+      case 'hibernate_session':
+        await this.driver.hibernate(sessionId);
+        status('hibernated');
+        return undefined;
+      case 'delete_session':
+        await this.driver.delete(sessionId);
+        status('deleted');
+        return undefined;
+      case 'open_tunnel':
+      case 'close_tunnel':
+        throw new DriverError(
+          'platform_error',
+          `${command.type} is not supported by this agent version (VNC tunnels arrive with the VNC proxy)`,
+        );
+    }
+  }
+
+  #remember(result: CommandResult) {
+    this.#finished.set(result.command_id, result);
+    if (this.#finished.size > REMEMBERED_COMMANDS) {
+      const oldest = this.#finished.keys().next().value;
+      if (oldest !== undefined) this.#finished.delete(oldest);
+    }
+  }
+}
+
+function toSpec(sessionId: string, payload: Record<string, unknown>): SessionSpec | undefined {
+  const template = payload.template as SessionSpec['template'] | undefined;
+  if (!template || typeof template.image !== 'string') return undefined;
+  return { sessionId, user: String(payload.user ?? 'user'), template: { ...template, env: template.env ?? {} } };
+}
+
+function requireSpec(spec: SessionSpec | undefined, command: Command): SessionSpec {
+  if (!spec)
+    throw new DriverError(
+      'platform_error',
+      `${command.type} for ${command.session_id} carries no template (payload.template.image missing)`,
+    );
+  return spec;
+}

@@ -1,0 +1,182 @@
+import { hostname } from 'node:os';
+import { formatDuration, parseDuration, type Platform } from '@streamspace/protocol';
+
+export interface AgentConfig {
+  agentId: string;
+  controlPlaneUrl: string;
+  agentToken: string;
+  platform: Platform;
+  region: string | undefined;
+  maxCpu: number;
+  maxMemoryGb: number;
+  maxSessions: number;
+  heartbeatIntervalMs: number;
+  /** How long a started session may take to serve VNC before it is reported failed. */
+  sessionReadyTimeoutMs: number;
+  logLevel: string;
+  dockerHost: string | undefined;
+  /** How the agent reaches a session's VNC port: the container's address, or a port published on 127.0.0.1. */
+  vncAccess: 'container-ip' | 'loopback-port';
+  sessionNetwork: string;
+}
+
+export interface AgentSetting {
+  env: string;
+  defaultText: string;
+  description: string;
+}
+
+/** The agent's environment variables, for the README (the seed's agent table plus ours). */
+export const AGENT_SETTINGS: AgentSetting[] = [
+  {
+    env: 'AGENT_ID',
+    defaultText: 'required (the hostname in `streamspace up`)',
+    description: 'Unique agent identifier',
+  },
+  {
+    env: 'CONTROL_PLANE_URL',
+    defaultText: 'required (this process in `streamspace up`)',
+    description:
+      'Control plane URL, ws:// or wss:// (http(s):// is accepted); /agent/ws is added when no path is given',
+  },
+  {
+    env: 'AGENT_TOKEN',
+    defaultText: 'required (shared in-process in `streamspace up`)',
+    description: "The control plane's AGENT_TOKEN",
+  },
+  {
+    env: 'PLATFORM',
+    defaultText: 'from the command (`agent docker` → docker)',
+    description: 'Platform type (docker, kubernetes)',
+  },
+  { env: 'REGION', defaultText: '(none)', description: 'Deployment region, preferred by sessions that ask for it' },
+  { env: 'MAX_CPU', defaultText: '0 (unlimited)', description: 'Max CPU cores for sessions' },
+  { env: 'MAX_MEMORY', defaultText: '0 (unlimited)', description: 'Max memory (GB) for sessions' },
+  { env: 'MAX_SESSIONS', defaultText: '0 (unlimited)', description: 'Max concurrent sessions' },
+  {
+    env: 'HEARTBEAT_INTERVAL',
+    defaultText: '10s',
+    description:
+      "Heartbeat period; must be below half the control plane's AGENT_HEARTBEAT_TIMEOUT, checked at registration",
+  },
+  {
+    env: 'SESSION_READY_TIMEOUT',
+    defaultText: '2m',
+    description: 'How long a session may take to answer VNC before it is reported failed',
+  },
+  { env: 'LOG_LEVEL', defaultText: 'info', description: 'Log level (trace, debug, info, warn, error, fatal, silent)' },
+  {
+    env: 'DOCKER_HOST',
+    defaultText:
+      'the first socket that answers: /var/run/docker.sock, /run/podman/podman.sock, /run/streamspace-podman.sock, $XDG_RUNTIME_DIR/podman/podman.sock',
+    description: 'Docker Engine or podman API (unix:// or tcp://)',
+  },
+  {
+    env: 'VNC_ACCESS',
+    defaultText: 'container-ip',
+    description:
+      "How the agent reaches a session's VNC port: container-ip, or loopback-port (published on 127.0.0.1 only, for hosts where container addresses are not routable)",
+  },
+  {
+    env: 'SESSION_NETWORK',
+    defaultText: 'streamspace-sessions',
+    description: 'Docker bridge network sessions are attached to',
+  },
+];
+
+export type AgentConfigResult = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
+
+export interface AgentConfigDefaults {
+  platform: Platform;
+  /** `streamspace up` runs the agent in-process: these fill in what a standalone agent must be told. */
+  allInOne?: { controlPlaneUrl: string; agentToken: string; heartbeatIntervalMs: number };
+}
+
+/** Reads the agent's environment; every problem is one line naming the variable. */
+export function loadAgentConfig(
+  env: Record<string, string | undefined>,
+  defaults: AgentConfigDefaults,
+): AgentConfigResult {
+  const problems: string[] = [];
+  const get = (name: string) => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const number = (name: string, integer: boolean) => {
+    const raw = get(name);
+    if (raw === undefined) return 0;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+      problems.push(`${name}: expected ${integer ? 'a whole number' : 'a number'} ≥ 0 (0 = unlimited), got "${raw}"`);
+      return 0;
+    }
+    return n;
+  };
+  const duration = (name: string, fallbackMs: number, minMs: number) => {
+    const raw = get(name);
+    if (raw === undefined) return fallbackMs;
+    const ms = parseDuration(raw);
+    if (ms === undefined) problems.push(`${name}: expected a duration like 10s or 1m, got "${raw}"`);
+    else if (ms < minMs) problems.push(`${name}: must be at least ${formatDuration(minMs)}, got "${raw}"`);
+    return ms ?? fallbackMs;
+  };
+
+  const agentId = get('AGENT_ID') ?? (defaults.allInOne ? hostname() : undefined);
+  if (!agentId) problems.push('AGENT_ID: required, a unique name for this agent (e.g. docker-host-1)');
+  else if (agentId.length > 255) problems.push('AGENT_ID: at most 255 characters');
+
+  let controlPlaneUrl = get('CONTROL_PLANE_URL') ?? defaults.allInOne?.controlPlaneUrl;
+  if (!controlPlaneUrl) {
+    problems.push('CONTROL_PLANE_URL: required, the control plane to dial, e.g. wss://streamspace.example.com');
+  } else {
+    try {
+      const url = new URL(controlPlaneUrl);
+      const protocol = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[url.protocol];
+      if (!protocol) throw new Error(`unsupported scheme ${url.protocol}`);
+      url.protocol = protocol;
+      if (url.pathname === '/' || url.pathname === '') url.pathname = '/agent/ws';
+      controlPlaneUrl = url.toString();
+    } catch (error) {
+      problems.push(
+        `CONTROL_PLANE_URL: expected a ws://, wss://, http:// or https:// URL (${(error as Error).message})`,
+      );
+    }
+  }
+  const agentToken = get('AGENT_TOKEN') ?? defaults.allInOne?.agentToken;
+  if (!agentToken) problems.push("AGENT_TOKEN: required, the control plane's AGENT_TOKEN");
+
+  const platform = (get('PLATFORM') ?? defaults.platform) as Platform;
+  if (platform !== 'docker' && platform !== 'kubernetes') {
+    problems.push(`PLATFORM: expected docker or kubernetes, got "${platform}"`);
+  }
+  const vncAccess = get('VNC_ACCESS') ?? 'container-ip';
+  if (vncAccess !== 'container-ip' && vncAccess !== 'loopback-port') {
+    problems.push(`VNC_ACCESS: expected container-ip or loopback-port, got "${vncAccess}"`);
+  }
+  const config: AgentConfig = {
+    agentId: agentId ?? '',
+    controlPlaneUrl: controlPlaneUrl ?? '',
+    agentToken: agentToken ?? '',
+    platform,
+    region: get('REGION'),
+    maxCpu: number('MAX_CPU', false),
+    maxMemoryGb: number('MAX_MEMORY', false),
+    maxSessions: number('MAX_SESSIONS', true),
+    heartbeatIntervalMs: duration('HEARTBEAT_INTERVAL', defaults.allInOne?.heartbeatIntervalMs ?? 10_000, 100),
+    sessionReadyTimeoutMs: duration('SESSION_READY_TIMEOUT', 120_000, 1000),
+    logLevel: get('LOG_LEVEL') ?? 'info',
+    dockerHost: get('DOCKER_HOST'),
+    vncAccess: vncAccess as AgentConfig['vncAccess'],
+    sessionNetwork: get('SESSION_NETWORK') ?? 'streamspace-sessions',
+  };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/**
+ * The seeds' heartbeat bug (10 s documented, 30 s in the agent, 45 s timeout) made agents flap
+ * offline. An interval not below half the timeout is refused at registration.
+ */
+export function checkHeartbeat(intervalMs: number, timeoutMs: number): string | undefined {
+  if (intervalMs * 2 < timeoutMs) return undefined;
+  return `HEARTBEAT_INTERVAL: ${formatDuration(intervalMs)} is not below half of the control plane's AGENT_HEARTBEAT_TIMEOUT (${formatDuration(timeoutMs)}); set it below ${formatDuration(Math.floor(timeoutMs / 2))}`;
+}

@@ -1,0 +1,69 @@
+import type { Platform, Progress } from '@streamspace/protocol';
+
+/** Everything a driver needs to start a session; sent by the control plane in start_session. */
+export interface SessionSpec {
+  sessionId: string;
+  user: string;
+  template: {
+    name: string;
+    image: string;
+    vnc_port: number;
+    cpu_limit: number;
+    memory_limit_mb: number;
+    env: Record<string, string>;
+    persistent_home: boolean;
+  };
+}
+
+export interface VncEndpoint {
+  host: string;
+  port: number;
+}
+
+/** A session as the platform has it: only what can be read back from the platform itself. */
+export interface DriverSession {
+  sessionId: string;
+  /** running: the container/pod runs; stopped: it exists but does not run. */
+  state: 'running' | 'stopped';
+  cpu: number;
+  memoryGb: number;
+}
+
+export type ProgressReporter = (progress: Progress) => void;
+
+/**
+ * One interface, one implementation per platform (drivers/docker, drivers/kubernetes), one shared
+ * contract suite. Every method is idempotent: starting a running session returns its endpoint,
+ * stopping a stopped one succeeds, deleting a missing one succeeds. A failure throws DriverError;
+ * nothing logs and returns as if it had worked.
+ */
+export interface SessionDriver {
+  readonly platform: Platform;
+  /** Creates (or reuses) and starts the session; resolves once VNC answers with an RFB banner. */
+  start(spec: SessionSpec, progress: ProgressReporter): Promise<VncEndpoint>;
+  stop(sessionId: string): Promise<void>;
+  /** Stops the session keeping its home; resume starts it again. */
+  hibernate(sessionId: string): Promise<void>;
+  resume(sessionId: string, progress: ProgressReporter): Promise<VncEndpoint>;
+  /** Removes the session and its home. */
+  delete(sessionId: string): Promise<void>;
+  list(): Promise<DriverSession[]>;
+  vncEndpoint(sessionId: string): Promise<VncEndpoint>;
+  /** Calls back when a running session ends without being asked to (crash, OOM, kill). */
+  onUnexpectedExit(listener: (sessionId: string, reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+export type DriverErrorCode =
+  'not_found' | 'image_not_found' | 'start_failed' | 'platform_unavailable' | 'platform_error';
+
+export class DriverError extends Error {
+  constructor(
+    readonly code: DriverErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DriverError';
+  }
+}

@@ -1,0 +1,15 @@
+export { loadAgentConfig, checkHeartbeat, AGENT_SETTINGS, type AgentConfig } from './config.js';
+export { startAgent, createDriver, AGENT_VERSION, type RunningAgent, type AgentOptions } from './agent.js';
+export { createAgentLogger } from './logger.js';
+export {
+  DriverError,
+  type SessionDriver,
+  type SessionSpec,
+  type VncEndpoint,
+  type DriverSession,
+} from './drivers/session-driver.js';
+export { readRfbBanner } from './drivers/vnc-probe.js';
+export { connectDocker } from './drivers/docker/docker-connection.js';
+export { DockerDriver } from './drivers/docker/docker-driver.js';
+export { LABELS, containerName, homeVolumeName } from './drivers/docker/labels.js';
+export { demuxLogs } from './drivers/docker/docker-logs.js';

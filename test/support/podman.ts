@@ -1,0 +1,67 @@
+import type Docker from 'dockerode';
+import { connectDocker, demuxLogs, LABELS } from '@streamspace/agent';
+
+export const TEST_DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/streamspace-podman.sock';
+export const XTERM_IMAGE = 'streamspace/xterm:latest';
+
+/**
+ * The real podman (or Docker) API and the real xterm session image. Missing either is a test
+ * failure that says how to get it: `.ci/run` does both steps on a fresh machine.
+ */
+export async function requireContainerEngine(): Promise<Docker> {
+  let docker: Docker;
+  try {
+    ({ docker } = await connectDocker(TEST_DOCKER_HOST));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nPrepare this machine with: scripts/setup-podman.sh (as root)`, {
+      cause: error,
+    });
+  }
+  try {
+    await docker.getImage(XTERM_IMAGE).inspect();
+  } catch (error) {
+    throw new Error(
+      `image ${XTERM_IMAGE} is missing; build it with: node packages/cli/dist/main.js image build xterm`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return docker;
+}
+
+/** Removes every container and volume a test agent left behind. */
+export async function removeAgentResources(docker: Docker, agentId: string): Promise<void> {
+  const filters = { label: [`${LABELS.agentId}=${agentId}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const v of Volumes ?? [])
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined);
+}
+
+export async function sessionContainers(docker: Docker, sessionId: string) {
+  return docker.listContainers({ all: true, filters: { label: [`${LABELS.sessionId}=${sessionId}`] } });
+}
+
+/** Runs a shell command inside a session container as its user; returns stdout. */
+export async function execIn(docker: Docker, container: string, command: string): Promise<string> {
+  const exec = await docker
+    .getContainer(container)
+    .exec({ Cmd: ['sh', '-c', command], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  return demuxLogs(Buffer.concat(chunks));
+}
