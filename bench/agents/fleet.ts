@@ -5,6 +5,14 @@ import { registerAgent } from './register.js';
 // Heartbeats go out on a 50 ms tick: each agent owns one slot of the interval, so N agents send
 // N/interval heartbeats a second at an even rate instead of all at once.
 const TICK_MS = 50;
+
+/** Agent i's place in the interval, in [0, 1): the base-2 radical inverse, so any first N agents
+ * (the fleet grows between windows) are spread evenly over the interval, not packed at its start. */
+function phase(i: number): number {
+  let result = 0;
+  for (let weight = 0.5, n = i; n > 0; n >>= 1, weight /= 2) if (n & 1) result += weight;
+  return result;
+}
 // Each source address gets its own range of ephemeral ports; 4,000 agents per address stays far
 // below the range's ~28,000 ports even with sockets of an earlier run still in TIME_WAIT.
 const AGENTS_PER_ADDRESS = 4000;
@@ -92,7 +100,7 @@ export class Fleet {
     this.#sockets.push(socket);
     if (!this.#timer) this.#startHeartbeats();
     const slots = this.#buckets.length;
-    this.#buckets[(this.#sockets.length - 1) % slots]?.push(socket);
+    this.#buckets[Math.floor(phase(this.#sockets.length - 1) * slots)]?.push(socket);
   }
 
   #startHeartbeats() {

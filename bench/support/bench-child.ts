@@ -26,7 +26,11 @@ export class BenchChild {
 
   static async start(script: string, env: NodeJS.ProcessEnv, logFile: string): Promise<BenchChild> {
     const log = openSync(logFile, 'a');
-    const child = fork(script, [], { env, stdio: ['ignore', log, log, 'ipc'] });
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each child on exit, to find where its time goes.
+    const profile = process.env.BENCH_CPU_PROF;
+    // --expose-gc: see control-plane-process.ts.
+    const execArgv = ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+    const child = fork(script, [], { env, execArgv, stdio: ['ignore', log, log, 'ipc'] });
     closeSync(log);
     const ready = await new Promise<Ready>((resolve, reject) => {
       const timer = setTimeout(

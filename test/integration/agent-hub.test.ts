@@ -45,7 +45,7 @@ forEachDatabase('agent hub and dispatcher', (target) => {
 
   before(async () => {
     fresh = await target.fresh();
-    cp = await (await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: '1500ms' } })).loginAsAdmin();
+    cp = await (await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: '3s' } })).loginAsAdmin();
   });
   after(async () => {
     for (const agent of agents) await agent.close().catch(() => undefined);
@@ -77,7 +77,7 @@ forEachDatabase('agent hub and dispatcher', (target) => {
       capacity: { max_sessions: 4, max_cpu: 8, max_memory_gb: 16 },
     });
     assert.deepEqual(registered, {
-      heartbeat_interval_ms: 500,
+      heartbeat_interval_ms: 1000,
       heartbeat_timeout_ms: 1500,
       replica_id: cp.cp.config.replicaId,
     });
@@ -102,7 +102,7 @@ forEachDatabase('agent hub and dispatcher', (target) => {
       const row = await agentRow(agent_id);
       return row.status === 'offline' ? row : undefined;
     });
-    assert.match(offline.status_reason, /no heartbeat for 1.5s/);
+    assert.match(offline.status_reason, /no heartbeat for 3s/);
     const listed = (await cp.api('GET', '/api/v1/agents')).body.find(
       (a: { agent_id: string }) => a.agent_id === agent_id,
     );

@@ -77,6 +77,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       scheduler,
       dispatcher,
       metrics,
+      logger: logger.child({ component: 'hub' }),
       replicaId: config.replicaId,
       heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,
     }),

@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AgentMessage, CommandResult, Register } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { upsertAgentOnRegister } from '../db/queries/agents.js';
 import { completeCommand, markCommandAcked } from '../db/queries/commands.js';
-import { listAgentSessions } from '../db/queries/sessions.js';
+import { findSession, listAgentSessions } from '../db/queries/sessions.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AgentConnection } from './agent-connection.js';
+import { reconcileAction } from '../sessions/reconcile.js';
 import type { AgentHub } from './agent-hub.js';
 
 export interface HandlerOptions {
@@ -18,6 +20,7 @@ export interface HandlerOptions {
   scheduler: Scheduler;
   dispatcher: CommandDispatcher;
   metrics: Metrics;
+  logger: Logger;
   replicaId: string;
   heartbeatTimeoutMs: number;
 }
@@ -93,15 +96,16 @@ export class AgentMessageHandler {
   }
 
   /**
-   * Compares what the agent says it runs with what the database expects of it: sessions deleted
-   * while it was away are deleted on it; sessions it no longer has are failed with a reason; state
-   * it reports is applied through the state machine.
+   * Compares what the agent says it runs with what the database expects of it (reconcile.ts
+   * decides): sessions it no longer has are failed with a reason, sessions deleted or stopped
+   * while it was away are removed or stopped on it, finished stops and starts are recorded.
    */
   async #reconcile(agentUuid: string, register: Register) {
     const reported = new Map(register.sessions.map((s) => [s.session_id, s.state]));
     for (const session of await listAgentSessions(this.o.db, agentUuid)) {
-      const state = reported.get(session.id);
-      if (state === undefined) {
+      const observed = reported.get(session.id);
+      reported.delete(session.id);
+      if (observed === undefined) {
         if (EXPECTED_ON_AGENT.has(session.state)) {
           await this.o.sessions.failVanished(
             session,
@@ -110,14 +114,30 @@ export class AgentMessageHandler {
         }
         continue;
       }
-      reported.delete(session.id);
-      if (state !== session.state) await this.o.sessions.applyAgentReport(agentUuid, { session_id: session.id, state });
+      const action = reconcileAction(session.state, observed === 'running' ? 'running' : 'stopped');
+      if (action.kind === 'transition') {
+        await this.o.sessions.applyAgentReport(agentUuid, {
+          session_id: session.id,
+          state: action.to,
+          ...(action.reason ? { reason: action.reason } : {}),
+        });
+      } else if (action.kind === 'command') {
+        await this.o.dispatcher.enqueueIn(this.o.db, { agentUuid, sessionId: session.id, type: action.type, data: {} });
+      }
     }
-    // Whatever is left is unknown here or deleted: the agent should remove it.
-    for (const sessionId of reported.keys()) {
-      const exists = await this.o.db.selectFrom('sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
-      if (exists) {
-        await this.o.dispatcher.enqueueIn(this.o.db, { agentUuid, sessionId, type: 'delete_session', data: {} });
+    // Reported sessions that are no longer active here (deleted, failed) or unknown altogether.
+    for (const [sessionId, observed] of reported) {
+      const session = await findSession(this.o.db, sessionId);
+      if (!session || session.agent_id !== agentUuid) {
+        this.o.logger.warn(
+          { sessionId, agentId: register.agent_id },
+          'agent runs a session this control plane does not assign to it; remove its container by hand',
+        );
+        continue;
+      }
+      const action = reconcileAction(session.state, observed === 'running' ? 'running' : 'stopped');
+      if (action.kind === 'command') {
+        await this.o.dispatcher.enqueueIn(this.o.db, { agentUuid, sessionId, type: action.type, data: {} });
       }
     }
   }

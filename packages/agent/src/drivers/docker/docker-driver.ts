@@ -204,9 +204,9 @@ export class DockerDriver implements SessionDriver {
   async #watchEvents(): Promise<void> {
     if (this.#closed) return;
     try {
-      const stream = await this.#docker.getEvents({
-        filters: { type: ['container'], event: ['die'], label: [`${LABELS.agentId}=${this.o.agentId}`] },
-      });
+      // Only the type is filtered by the engine: podman 4.3's compat API returns nothing when
+      // asked to filter by event or label, so the rest is filtered here.
+      const stream = await this.#docker.getEvents({ filters: { type: ['container'] } });
       this.#events = stream;
       let buffer = '';
       stream.on('data', (chunk: Buffer) => {
@@ -230,12 +230,13 @@ export class DockerDriver implements SessionDriver {
 
   async #onDie(line: string) {
     try {
-      const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+      const event = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
       const attributes = event.Actor?.Attributes ?? {};
+      if (event.Action !== 'die' || attributes[LABELS.agentId] !== this.o.agentId) return;
       const sessionId = attributes[LABELS.sessionId];
       if (!sessionId || this.#stopping.has(sessionId)) return;
-      const reason =
-        (await this.#exitReason(containerName(sessionId))) ?? `container exited (code ${attributes.exitCode ?? '?'})`;
+      const code = attributes.exitCode ?? attributes.containerExitCode ?? '?';
+      const reason = (await this.#exitReason(containerName(sessionId))) ?? `container exited (code ${code})`;
       for (const listener of this.#exitListeners) listener(sessionId, reason);
     } catch (error) {
       this.o.logger.warn({ err: error, line }, 'unreadable container event');

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+
+/** `streamspace agent docker` as its own process, as an operator runs it on another host. */
+export class AgentProcess {
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  static start(env: Record<string, string>): AgentProcess {
+    const { PATH, HOME } = process.env;
+    return new AgentProcess(spawn(process.execPath, [CLI, 'agent', 'docker'], { env: { PATH, HOME, ...env } }));
+  }
+
+  /** Resolves when the agent has logged `text` (its log is one JSON line per event). */
+  waitForLog(text: string, timeoutMs = 20_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.output.includes(text)) {
+          clearInterval(timer);
+          clearTimeout(deadline);
+          resolve();
+        }
+      };
+      const timer = setInterval(check, 20);
+      const deadline = setTimeout(() => {
+        clearInterval(timer);
+        reject(new Error(`agent did not log "${text}" within ${timeoutMs} ms; output:\n${this.output.slice(-2000)}`));
+      }, timeoutMs);
+      check();
+    });
+  }
+
+  /** SIGKILL: the process dies mid-whatever, as in a node failure. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
