@@ -78,7 +78,7 @@ forEachDatabase('agent hub and dispatcher', (target) => {
     });
     assert.deepEqual(registered, {
       heartbeat_interval_ms: 1000,
-      heartbeat_timeout_ms: 1500,
+      heartbeat_timeout_ms: 3000,
       replica_id: cp.cp.config.replicaId,
     });
     const online = await agentRow(agent_id);
