@@ -2,14 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { configurationTable } from '@streamspace/control-plane';
+import { agentConfigurationTable } from '@streamspace/agent';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string) => readFile(new URL(path, root), 'utf8');
 
-test("the README's configuration table is the config module's (run `npm run docs:config` to refresh)", async () => {
+test("the README's configuration tables are the config modules' (run `npm run docs:config` to refresh)", async () => {
   const readme = await read('README.md');
-  const between = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
-  assert.equal(between, configurationTable());
+  for (const [name, table] of [
+    ['config-table', configurationTable()],
+    ['agent-config-table', agentConfigurationTable()],
+  ] as const) {
+    const between = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`).exec(readme)?.[1];
+    assert.equal(between, table, name);
+  }
 });
 
 test('CI runs the test command the README gives', async () => {

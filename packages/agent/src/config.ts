@@ -180,3 +180,13 @@ export function checkHeartbeat(intervalMs: number, timeoutMs: number): string | 
   if (intervalMs * 2 < timeoutMs) return undefined;
   return `HEARTBEAT_INTERVAL: ${formatDuration(intervalMs)} is not below half of the control plane's AGENT_HEARTBEAT_TIMEOUT (${formatDuration(timeoutMs)}); set it below ${formatDuration(Math.floor(timeoutMs / 2))}`;
 }
+
+/** The README's agent configuration table (kept equal by a test). */
+export function agentConfigurationTable(): string {
+  const escape = (text: string) => text.replaceAll('|', '\\|');
+  return [
+    '| Variable | Default | Description |',
+    '|---|---|---|',
+    ...AGENT_SETTINGS.map((s) => `| \`${s.env}\` | ${escape(s.defaultText)} | ${escape(s.description)} |`),
+  ].join('\n');
+}

@@ -1,4 +1,10 @@
-export { loadAgentConfig, checkHeartbeat, AGENT_SETTINGS, type AgentConfig } from './config.js';
+export {
+  loadAgentConfig,
+  checkHeartbeat,
+  agentConfigurationTable,
+  AGENT_SETTINGS,
+  type AgentConfig,
+} from './config.js';
 export { startAgent, createDriver, AGENT_VERSION, type RunningAgent, type AgentOptions } from './agent.js';
 export { createAgentLogger } from './logger.js';
 export {

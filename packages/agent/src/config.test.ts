@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { AGENT_SETTINGS, checkHeartbeat, loadAgentConfig } from './config.js';
+
+test('a standalone agent must be told who it is, where to dial and the token', () => {
+  const result = loadAgentConfig({}, { platform: 'docker' });
+  assert.deepEqual(!result.ok && result.problems, [
+    'AGENT_ID: required, a unique name for this agent (e.g. docker-host-1)',
+    'CONTROL_PLANE_URL: required, the control plane to dial, e.g. wss://streamspace.example.com',
+    "AGENT_TOKEN: required, the control plane's AGENT_TOKEN",
+  ]);
+});
+
+test('defaults follow the seed: 10 s heartbeat, 0 = unlimited capacity; URLs gain /agent/ws', () => {
+  const result = loadAgentConfig(
+    { AGENT_ID: 'a', CONTROL_PLANE_URL: 'https://cp.example.com', AGENT_TOKEN: 't'.repeat(16) },
+    { platform: 'docker' },
+  );
+  assert.ok(result.ok);
+  assert.equal(result.config.controlPlaneUrl, 'wss://cp.example.com/agent/ws');
+  assert.equal(result.config.heartbeatIntervalMs, 10_000);
+  assert.deepEqual([result.config.maxSessions, result.config.maxCpu, result.config.maxMemoryGb], [0, 0, 0]);
+  const custom = loadAgentConfig(
+    {
+      AGENT_ID: 'a',
+      CONTROL_PLANE_URL: 'ws://cp:8080/api/v1/agents/hub',
+      AGENT_TOKEN: 't',
+      MAX_SESSIONS: '2',
+      MAX_MEMORY: '1.5',
+    },
+    { platform: 'docker' },
+  );
+  assert.ok(custom.ok);
+  assert.equal(custom.config.controlPlaneUrl, 'ws://cp:8080/api/v1/agents/hub');
+  assert.equal(custom.config.maxSessions, 2);
+  assert.equal(custom.config.maxMemoryGb, 1.5);
+});
+
+test('bad values name the variable', () => {
+  const result = loadAgentConfig(
+    {
+      AGENT_ID: 'a',
+      CONTROL_PLANE_URL: 'ftp://x',
+      AGENT_TOKEN: 't',
+      MAX_SESSIONS: '1.5',
+      HEARTBEAT_INTERVAL: '10',
+      PLATFORM: 'vm',
+    },
+    { platform: 'docker' },
+  );
+  assert.deepEqual(!result.ok && result.problems, [
+    'CONTROL_PLANE_URL: expected a ws://, wss://, http:// or https:// URL (unsupported scheme ftp:)',
+    'PLATFORM: expected docker or kubernetes, got "vm"',
+    'MAX_SESSIONS: expected a whole number ≥ 0 (0 = unlimited), got "1.5"',
+    'HEARTBEAT_INTERVAL: expected a duration like 10s or 1m, got "10"',
+  ]);
+});
+
+test('a heartbeat interval not below half the control plane timeout is refused with the fix', () => {
+  assert.equal(checkHeartbeat(10_000, 30_000), undefined);
+  assert.equal(
+    checkHeartbeat(30_000, 45_000),
+    "HEARTBEAT_INTERVAL: 30s is not below half of the control plane's AGENT_HEARTBEAT_TIMEOUT (45s); set it below 22500ms",
+  );
+});
+
+test('every variable the agent reads is documented', () => {
+  const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+  const read = new Set([...source.matchAll(/(?:get|number|duration)\('([A-Z_]+)'/g)].map((m) => m[1]));
+  const documented = new Set(AGENT_SETTINGS.map((s) => s.env));
+  assert.deepEqual(
+    [...read].filter((v) => !documented.has(v!)),
+    [],
+  );
+  assert.ok(read.size >= 10);
+});
