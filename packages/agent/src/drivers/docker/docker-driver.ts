@@ -235,6 +235,9 @@ export class DockerDriver implements SessionDriver {
       if (event.Action !== 'die' || attributes[LABELS.agentId] !== this.o.agentId) return;
       const sessionId = attributes[LABELS.sessionId];
       if (!sessionId || this.#stopping.has(sessionId)) return;
+      // Removed already (deleted on purpose; its die event arrives late): nothing to report, and a
+      // container removed behind the agent's back is found by reconciliation.
+      if (!(await this.#inspect(containerName(sessionId)))) return;
       const code = attributes.exitCode ?? attributes.containerExitCode ?? '?';
       const reason = (await this.#exitReason(containerName(sessionId))) ?? `container exited (code ${code})`;
       for (const listener of this.#exitListeners) listener(sessionId, reason);

@@ -1,0 +1,88 @@
+import { connect, type Socket } from 'node:net';
+
+/** Reads exact byte counts from a socket, in order. */
+class ByteReader {
+  #buffer = Buffer.alloc(0);
+  #want: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  #error: Error | undefined;
+
+  constructor(socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.#buffer = Buffer.concat([this.#buffer, chunk]);
+      this.#drain();
+    });
+    const fail = (error: Error) => {
+      this.#error = error;
+      this.#want?.reject(error);
+      this.#want = undefined;
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  read(n: number): Promise<Buffer> {
+    if (this.#error) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      this.#want = { n, resolve, reject };
+      this.#drain();
+    });
+  }
+
+  #drain() {
+    if (this.#want && this.#buffer.length >= this.#want.n) {
+      const { n, resolve } = this.#want;
+      this.#want = undefined;
+      const out = this.#buffer.subarray(0, n);
+      this.#buffer = this.#buffer.subarray(n);
+      resolve(out);
+    }
+  }
+}
+
+/**
+ * Connects to a VNC server, completes the RFB 3.8 handshake with security type None, asks for a
+ * full framebuffer update and resolves when the first FramebufferUpdate message arrives: the
+ * moment a viewer could paint the desktop.
+ */
+export async function firstFramebufferUpdate(
+  host: string,
+  port: number,
+  timeoutMs = 10_000,
+): Promise<{ width: number; height: number }> {
+  const socket = connect({ host, port });
+  const timer = setTimeout(
+    () => socket.destroy(new Error(`no FramebufferUpdate from ${host}:${port} within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  try {
+    const reader = new ByteReader(socket);
+    const version = (await reader.read(12)).toString('latin1');
+    if (!version.startsWith('RFB 003.')) throw new Error(`not an RFB server: ${JSON.stringify(version)}`);
+    socket.write('RFB 003.008\n');
+    const count = (await reader.read(1))[0]!;
+    if (count === 0) throw new Error('server refused the connection');
+    const types = [...(await reader.read(count))];
+    if (!types.includes(1)) throw new Error(`security type None not offered (${types.join(',')})`);
+    socket.write(Buffer.from([1]));
+    if ((await reader.read(4)).readUInt32BE(0) !== 0) throw new Error('security handshake failed');
+    socket.write(Buffer.from([1])); // ClientInit: shared
+    const init = await reader.read(24);
+    const width = init.readUInt16BE(0);
+    const height = init.readUInt16BE(2);
+    await reader.read(init.readUInt32BE(20)); // desktop name
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0); // FramebufferUpdateRequest, non-incremental
+    request.writeUInt16BE(width, 6);
+    request.writeUInt16BE(height, 8);
+    socket.write(request);
+    for (;;) {
+      const type = (await reader.read(1))[0];
+      if (type === 0) return { width, height };
+      // Bell (2) has no body; other messages do not arrive before the first update for a fresh client.
+      if (type !== 2) throw new Error(`unexpected server message type ${type} before the first FramebufferUpdate`);
+    }
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
+  }
+}
