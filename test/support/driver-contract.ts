@@ -1,0 +1,102 @@
+import { describe, before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { DriverError, readRfbBanner, type SessionDriver, type SessionSpec } from '@streamspace/agent';
+
+export interface ContractOptions {
+  image: string;
+  /** Runs a shell command inside the session (to prove the home survives hibernate). */
+  exec(sessionId: string, command: string): Promise<string>;
+}
+
+const isDriverError = (code: DriverError['code']) => (error: unknown) => {
+  assert.ok(error instanceof DriverError, `expected a DriverError, got ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+  return true;
+};
+
+/**
+ * What every SessionDriver must do, run against each implementation (the Hono pattern: one suite,
+ * one call per router). Idempotence is part of the contract: commands are re-sent after reconnects.
+ */
+export function runDriverContract(
+  name: string,
+  makeDriver: () => Promise<SessionDriver>,
+  options: ContractOptions,
+): void {
+  describe(`SessionDriver contract: ${name}`, () => {
+    let driver: SessionDriver;
+    const spec = (template: Partial<SessionSpec['template']> = {}): SessionSpec => ({
+      sessionId: randomUUID(),
+      user: 'contract',
+      template: {
+        name: 'xterm',
+        image: options.image,
+        vnc_port: 5900,
+        cpu_limit: 0.5,
+        memory_limit_mb: 512,
+        env: {},
+        persistent_home: true,
+        ...template,
+      },
+    });
+    const progress: string[] = [];
+    const report = (p: { step: string }) => progress.push(p.step);
+
+    before(async () => {
+      driver = await makeDriver();
+    });
+    after(async () => {
+      for (const s of await driver.list()) await driver.delete(s.sessionId);
+      await driver.close();
+    });
+
+    test('start resolves once VNC answers; starting again reuses the session', async () => {
+      const s = spec();
+      const endpoint = await driver.start(s, report);
+      assert.equal(await readRfbBanner(endpoint.host, endpoint.port), 'RFB 003.008\n');
+      assert.ok(progress.includes('image') && progress.includes('vnc'), progress.join(','));
+      const again = await driver.start(s, report);
+      assert.deepEqual(again, endpoint);
+      const listed = (await driver.list()).filter((x) => x.sessionId === s.sessionId);
+      assert.deepEqual(listed, [{ sessionId: s.sessionId, state: 'running', cpu: 0.5, memoryGb: 0.5 }]);
+      await driver.delete(s.sessionId);
+    });
+
+    test('hibernate keeps the home, resume brings it back; stop is idempotent', async () => {
+      const s = spec();
+      await driver.start(s, report);
+      await options.exec(s.sessionId, 'echo contract-home > ~/home-marker');
+      await driver.hibernate(s.sessionId);
+      assert.equal((await driver.list()).find((x) => x.sessionId === s.sessionId)?.state, 'stopped');
+      const endpoint = await driver.resume(s.sessionId, report);
+      assert.equal(await readRfbBanner(endpoint.host, endpoint.port), 'RFB 003.008\n');
+      assert.equal((await options.exec(s.sessionId, 'cat ~/home-marker')).trim(), 'contract-home');
+      await driver.stop(s.sessionId);
+      await driver.stop(s.sessionId);
+      await driver.delete(s.sessionId);
+    });
+
+    test('delete removes the session and is idempotent', async () => {
+      const s = spec();
+      await driver.start(s, report);
+      await driver.delete(s.sessionId);
+      await driver.delete(s.sessionId);
+      assert.equal(
+        (await driver.list()).some((x) => x.sessionId === s.sessionId),
+        false,
+      );
+    });
+
+    test('unknown sessions and missing images are typed failures, not silent successes', async () => {
+      const unknown = randomUUID();
+      await assert.rejects(driver.stop(unknown), isDriverError('not_found'));
+      await assert.rejects(driver.resume(unknown, report), isDriverError('not_found'));
+      await assert.rejects(driver.vncEndpoint(unknown), isDriverError('not_found'));
+      await assert.rejects(
+        driver.start(spec({ image: 'streamspace/no-such-image:latest' }), report),
+        isDriverError('image_not_found'),
+      );
+    });
+  });
+}
