@@ -27,6 +27,11 @@ export interface DockerDriverOptions {
 const VNC_PORT_LABEL = 'streamspace.vnc-port';
 const isStatus = (error: unknown, ...codes: number[]) =>
   codes.includes((error as { statusCode?: number }).statusCode ?? 0);
+/** Docker answers 404 for a missing container; podman answers 500 "no such container" when it
+ * vanished between two calls (removed while being listed). */
+const isMissing = (error: unknown) =>
+  isStatus(error, 404) ||
+  /no such (container|volume)/i.test((error as { json?: { cause?: string } }).json?.cause ?? '');
 
 /**
  * Sessions as containers on a Docker Engine or podman's Docker-compatible API (the same calls
@@ -163,11 +168,12 @@ export class DockerDriver implements SessionDriver {
       const sessionId = c.Labels[LABELS.sessionId];
       if (!sessionId) continue;
       const info = await this.#inspect(c.Id);
+      if (!info) continue; // removed while listing
       sessions.push({
         sessionId,
         state: c.State === 'running' ? 'running' : 'stopped',
-        cpu: (info?.HostConfig.NanoCpus ?? 0) / 1e9,
-        memoryGb: (info?.HostConfig.Memory ?? 0) / 1024 ** 3,
+        cpu: (info.HostConfig.NanoCpus ?? 0) / 1e9,
+        memoryGb: (info.HostConfig.Memory ?? 0) / 1024 ** 3,
       });
     }
     return sessions;
@@ -264,7 +270,7 @@ export class DockerDriver implements SessionDriver {
     try {
       return await this.#docker.getContainer(name).inspect();
     } catch (error) {
-      if (isStatus(error, 404)) return undefined;
+      if (isMissing(error)) return undefined;
       throw this.#platformError(`inspecting ${name}`, error);
     }
   }
