@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnCollect } from '../support/postgres-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
 const cleanEnv = () => {
@@ -84,6 +85,26 @@ test('streamspace up: embedded database, generated admin password, data kept acr
   const kept = await fetch(`${run.url}/api/v1/templates/kept-app`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(kept.status, 200);
   assert.ok(again);
+  assert.equal(await stopped(run.child), 0);
+});
+
+test('streamspace up without a container engine keeps the control plane up and says how to start podman', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'streamspace-up-'));
+  dirs.push(dataDir);
+  const run = await startUp({
+    ...cleanEnv(),
+    STREAMSPACE_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  });
+  await waitFor('the agent explains', () => run.output().includes('No sessions can start yet'));
+  assert.match(run.output(), /No Docker or podman API answered at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/);
+  assert.match(
+    run.output(),
+    /Start podman's with: podman system service --time=0 unix:\/\/\/run\/streamspace-podman\.sock/,
+  );
+  assert.deepEqual(await (await fetch(`${run.url}/health`)).json(), { status: 'healthy' });
   assert.equal(await stopped(run.child), 0);
 });
 
