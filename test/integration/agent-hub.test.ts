@@ -187,6 +187,29 @@ forEachDatabase('agent hub and dispatcher', (target) => {
     await agent.close();
   });
 
+  test("an agent's messages are applied in the order it sent them", async () => {
+    const { agent } = await register('ordering');
+    const ids = await Promise.all(Array.from({ length: 15 }, () => createSession()));
+    for (const id of ids) {
+      const command = await agent.next('command', (m) => m.payload.session_id === id);
+      // Back to back, as a fast agent sends them: each must land after the one before.
+      agent.send('command_ack', { command_id: command.payload.command_id });
+      agent.reportStatus(id, 'starting', { progress: { step: 'image', message: 'image present' } });
+      agent.reportStatus(id, 'running');
+      agent.send('command_result', { command_id: command.payload.command_id, ok: true });
+      agent.send('command_result', { command_id: command.payload.command_id, ok: false, error: 'late duplicate' });
+    }
+    for (const id of ids) await waitFor(`session ${id} running`, async () => (await session(id)).state === 'running');
+    const commands = await cp.cp.database.db
+      .selectFrom('agent_commands')
+      .select(['status'])
+      .where('session_id', 'in', ids)
+      .execute();
+    assert.deepEqual(new Set(commands.map((c) => c.status)), new Set(['completed']));
+    assert.ok(!agent.received.some((m) => m.type === 'error'), JSON.stringify(agent.received.slice(0, 3)));
+    await agent.close();
+  });
+
   test('with no agent a session waits with a reason and is dispatched as soon as one registers', async () => {
     const template = `k8s-only-${counter++}`;
     await cp.api('POST', '/api/v1/templates', {

@@ -24,6 +24,7 @@ export class AgentConnection {
   agentUuid: string | undefined;
   agentId: string | undefined;
   #strikes: number[] = [];
+  #processing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -41,13 +42,18 @@ export class AgentConnection {
         this.reject(decoded.error);
         return;
       }
-      onMessage(this, decoded.message).catch((error: unknown) => {
-        this.logger.error({ err: error, type: decoded.message.type }, 'agent message handler failed');
-        this.sendError({
-          code: 'internal',
-          message: `could not process ${decoded.message.type}: ${(error as Error).message}`,
-        });
-      });
+      // One agent's messages are applied in the order it sent them: "starting" before "running",
+      // a result before its duplicate. Handled concurrently they raced on the database's pool.
+      const message = decoded.message;
+      this.#processing = this.#processing.then(() =>
+        onMessage(this, message).catch((error: unknown) => {
+          this.logger.error({ err: error, type: message.type }, 'agent message handler failed');
+          this.sendError({
+            code: 'internal',
+            message: `could not process ${message.type}: ${(error as Error).message}`,
+          });
+        }),
+      );
     });
   }
 

@@ -7,8 +7,8 @@ import {
   listTemplates,
   updateTemplate,
 } from '../../db/queries/templates.js';
-import { caller, requireAdmin } from '../../auth/authenticate.js';
-import { recordAudit } from '../../db/queries/audit.js';
+import { requireAdmin } from '../../auth/authenticate.js';
+import { auditRequest } from '../audit-request.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { CreateTemplateRequest, NameParam, TemplateBody, UpdateTemplateRequest, errors } from '../schemas.js';
@@ -68,7 +68,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
           throw new ConflictError(`Template ${JSON.stringify(request.body.name)} already exists; change it with PATCH`);
         throw error;
       });
-      await audit(ctx, request, 'template.create', template.name);
+      await auditRequest(ctx, request, { action: 'template.create', targetType: 'template', targetId: template.name });
       return reply.code(201).send(template);
     },
   );
@@ -89,7 +89,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const template = await updateTemplate(ctx.db, request.params.name, request.body);
       if (!template) throw new NotFoundError('template', request.params.name);
-      await audit(ctx, request, 'template.update', template.name);
+      await auditRequest(ctx, request, { action: 'template.update', targetType: 'template', targetId: template.name });
       return template;
     },
   );
@@ -109,20 +109,12 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request, reply) => {
       if (!(await deleteTemplate(ctx.db, request.params.name)))
         throw new NotFoundError('template', request.params.name);
-      await audit(ctx, request, 'template.delete', request.params.name);
+      await auditRequest(ctx, request, {
+        action: 'template.delete',
+        targetType: 'template',
+        targetId: request.params.name,
+      });
       return reply.code(204).send();
     },
   );
-}
-
-function audit(ctx: ApiContext, request: Parameters<typeof caller>[0], action: string, name: string) {
-  const me = caller(request);
-  return recordAudit(ctx.db, {
-    actorUserId: me.userId,
-    actor: me.username,
-    action,
-    targetType: 'template',
-    targetId: name,
-    ip: request.ip,
-  });
 }

@@ -11,7 +11,7 @@ import {
 } from '../../db/queries/users.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { caller, requireAdmin } from '../../auth/authenticate.js';
-import { recordAudit } from '../../db/queries/audit.js';
+import { auditRequest } from '../audit-request.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { CreateUserRequest, IdParam, UpdateUserRequest, UserBody, errors } from '../schemas.js';
@@ -69,7 +69,12 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         if (error.code === '23505') throw new ConflictError(`User ${JSON.stringify(rest.username)} already exists`);
         throw error;
       });
-      await audit(ctx, request, 'user.create', user.id, { username: user.username, role: user.role });
+      await auditRequest(ctx, request, {
+        action: 'user.create',
+        targetType: 'user',
+        targetId: user.id,
+        details: { username: user.username, role: user.role },
+      });
       return reply.code(201).send(publicUser(user));
     },
   );
@@ -118,7 +123,12 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}),
       });
       if (!updated) throw new NotFoundError('user', request.params.id);
-      await audit(ctx, request, 'user.update', target.id, { fields: Object.keys(request.body) });
+      await auditRequest(ctx, request, {
+        action: 'user.update',
+        targetType: 'user',
+        targetId: target.id,
+        details: { fields: Object.keys(request.body) },
+      });
       return publicUser(updated);
     },
   );
@@ -151,7 +161,12 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         );
       }
       await deleteUser(ctx.db, target.id);
-      await audit(ctx, request, 'user.delete', target.id, { username: target.username });
+      await auditRequest(ctx, request, {
+        action: 'user.delete',
+        targetType: 'user',
+        targetId: target.id,
+        details: { username: target.username },
+      });
       return reply.code(204).send();
     },
   );
@@ -161,23 +176,4 @@ async function ensureAnotherAdmin(ctx: ApiContext) {
   if ((await countEnabledAdmins(ctx.db)) <= 1) {
     throw new ConflictError('This is the last enabled administrator; make another user admin first', 'last_admin');
   }
-}
-
-function audit(
-  ctx: ApiContext,
-  request: Parameters<typeof caller>[0],
-  action: string,
-  targetId: string,
-  details: Record<string, unknown>,
-) {
-  const me = caller(request);
-  return recordAudit(ctx.db, {
-    actorUserId: me.userId,
-    actor: me.username,
-    action,
-    targetType: 'user',
-    targetId,
-    details,
-    ip: request.ip,
-  });
 }
