@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { firstFramebufferUpdate } from '../support/rfb-client.js';
+import { firstFramebufferUpdate } from '@streamspace/test/support/rfb-client';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@ import { createLogger, loadConfig, startControlPlane, type ControlPlane } from '
 import { createAgentLogger, loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
 import { AGENT_TOKEN, controlPlaneEnv } from '../support/control-plane-env.js';
 import { api, loginAsAdmin } from '../support/http.js';
-import { firstFramebufferUpdate } from '../support/rfb-client.js';
+import { firstFramebufferUpdate } from '@streamspace/test/support/rfb-client';
 import { retryUntilAnswering } from './direct-podman.js';
 
 /**

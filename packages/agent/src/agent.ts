@@ -54,9 +54,10 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const logger = (options.logger ?? createAgentLogger(config.logLevel)).child({ agentId: config.agentId });
   const driver = options.driver ?? (await createDriver(config, logger));
-  const runner = new CommandRunner(driver, logger.child({ component: 'commands' }));
+  const runner = new CommandRunner(driver, logger.child({ component: 'commands' }), config.controlPlaneUrl);
   let connection: ControlConnection | undefined = undefined;
   const stop = async () => {
+    runner.closeAllTunnels();
     await connection?.stop();
     await driver.close();
   };

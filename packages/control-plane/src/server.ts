@@ -16,6 +16,7 @@ import { AgentHub, refuseUpgrade } from './hub/agent-hub.js';
 import { AgentMessageHandler } from './hub/agent-message-handler.js';
 import { Metrics } from './metrics/metrics.js';
 import { Maintenance } from './maintenance.js';
+import { VncProxy } from './vnc/vnc-proxy.js';
 import { buildApp } from './api/build-app.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
@@ -27,6 +28,7 @@ export interface ControlPlane {
   readonly app: FastifyInstance;
   readonly database: Database;
   readonly hub: AgentHub;
+  readonly vnc: VncProxy;
   readonly secrets: Secrets;
   readonly admin: AdminBootstrap;
   readonly logger: Logger;
@@ -97,10 +99,24 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     },
     logger,
     VERSION,
+    config.publicUrl,
   );
+  const vnc = new VncProxy({
+    db,
+    hub,
+    dispatcher,
+    metrics,
+    logger: logger.child({ component: 'vnc_proxy' }),
+    publicUrl: config.publicUrl,
+    idleTimeoutMs: config.vncProxyTimeoutMs,
+  });
   app.server.on('upgrade', (request, socket, head) => {
-    if (!hub.handleUpgrade(request, socket, head)) {
-      refuseUpgrade(socket, 404, `no WebSocket endpoint at ${request.url}; agents connect to /agent/ws`);
+    if (!hub.handleUpgrade(request, socket, head) && !vnc.handleUpgrade(request, socket, head)) {
+      refuseUpgrade(
+        socket,
+        404,
+        `no WebSocket endpoint at ${request.url}; agents connect to /agent/ws, viewers to /vnc/{id}`,
+      );
     }
   });
 
@@ -129,12 +145,14 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     app,
     database,
     hub,
+    vnc,
     secrets,
     admin,
     logger,
     stop() {
       stopping ??= (async () => {
         await maintenance.stop();
+        vnc.stop();
         await hub.stop();
         await app.close();
         // Buffered heartbeats would otherwise be lost with the process.

@@ -5,3 +5,4 @@ export * from './agent-messages.js';
 export * from './control-plane-messages.js';
 export * from './frame-codec.js';
 export * from './duration.js';
+export * from './vnc-close.js';

@@ -1,6 +1,7 @@
 import type { Command, CommandResult, Progress, SessionStatus } from '@streamspace/protocol';
 import type { Logger } from 'pino';
 import { DriverError, type SessionDriver, type SessionSpec } from '../drivers/session-driver.js';
+import { VncTunnel, tunnelUrl } from '../tunnel/vnc-tunnel.js';
 
 export interface RunnerOutput {
   ack(commandId: string): void;
@@ -20,11 +21,22 @@ export class CommandRunner {
   readonly #finished = new Map<string, CommandResult>();
   readonly #inFlight = new Set<string>();
   readonly #perSession = new Map<string, Promise<void>>();
+  readonly #tunnels = new Map<string, VncTunnel>();
 
   constructor(
     private readonly driver: SessionDriver,
     private readonly logger: Logger,
+    /** Where tunnels dial back to (the control plane the agent is connected to). */
+    private readonly controlPlaneUrl = '',
   ) {}
+
+  get openTunnels(): number {
+    return this.#tunnels.size;
+  }
+
+  closeAllTunnels(): void {
+    for (const tunnel of this.#tunnels.values()) tunnel.close();
+  }
 
   handle(command: Command, out: RunnerOutput): Promise<void> {
     const id = command.command_id;
@@ -101,12 +113,28 @@ export class CommandRunner {
         await this.driver.delete(sessionId);
         status('deleted');
         return undefined;
-      case 'open_tunnel':
-      case 'close_tunnel':
-        throw new DriverError(
-          'platform_error',
-          `${command.type} is not supported by this agent version (VNC tunnels arrive with the VNC proxy)`,
-        );
+      case 'open_tunnel': {
+        const { tunnel_id: id, token } = command.payload as { tunnel_id?: unknown; token?: unknown };
+        if (typeof id !== 'string' || typeof token !== 'string') {
+          throw new DriverError('platform_error', 'open_tunnel needs payload.tunnel_id and payload.token');
+        }
+        const tunnel = await VncTunnel.open({
+          id,
+          token,
+          endpoint: await this.driver.vncEndpoint(sessionId),
+          url: tunnelUrl(this.controlPlaneUrl, id),
+          logger: this.logger,
+        });
+        this.#tunnels.set(id, tunnel);
+        void tunnel.closed.then(() => this.#tunnels.delete(id));
+        this.logger.info({ sessionId, tunnelId: id }, `VNC tunnel initialized for session ${sessionId}`);
+        return { tunnel_id: id };
+      }
+      case 'close_tunnel': {
+        const id = (command.payload as { tunnel_id?: unknown }).tunnel_id;
+        if (typeof id === 'string') this.#tunnels.get(id)?.close();
+        return undefined;
+      }
     }
   }
 

@@ -10,11 +10,17 @@ import { userRoutes } from './routes/users.js';
 import { templateRoutes } from './routes/templates.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
+import { vncRoutes } from './routes/vnc.js';
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
 /** The HTTP application: docs, error handling, metrics and every route, no listening yet. */
-export async function buildApp(ctx: ApiContext, logger: Logger, version: string): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ApiContext,
+  logger: Logger,
+  version: string,
+  publicUrl: string,
+): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
     // Per-request lines go out at debug from the onResponse hook below, not at info from fastify.
@@ -56,5 +62,6 @@ export async function buildApp(ctx: ApiContext, logger: Logger, version: string)
   templateRoutes(app, ctx);
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);
+  vncRoutes(app, ctx, publicUrl);
   return app;
 }

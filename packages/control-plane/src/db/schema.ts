@@ -114,6 +114,15 @@ export interface LoginFailuresTable {
   window_started_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface VncTicketsTable {
+  ticket_hash: string;
+  session_id: string;
+  user_id: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -128,6 +137,7 @@ export interface Schema {
   agent_commands: AgentCommandsTable;
   audit_log: AuditLogTable;
   login_failures: LoginFailuresTable;
+  vnc_tickets: VncTicketsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

@@ -43,6 +43,7 @@ export class AgentHub {
   readonly #delivering = new Map<string, Promise<void>>();
   readonly #db: Kysely<Schema>;
   #handler: AgentMessageHandler | undefined;
+  #disconnectListeners: Array<(agentUuid: string) => void> = [];
   #unlisten: Unlisten[] = [];
 
   constructor(private readonly options: HubOptions) {
@@ -152,10 +153,18 @@ export class AgentHub {
     }
   }
 
+  /** Called when this replica loses an agent's control connection (VNC streams through it end). */
+  onAgentDisconnected(listener: (agentUuid: string) => void) {
+    this.#disconnectListeners.push(listener);
+  }
+
   async #onClosed(connection: AgentConnection, code: number, reason: string) {
     const { agentUuid } = connection;
     if (!agentUuid) return;
-    if (this.#byAgent.get(agentUuid) === connection) this.#byAgent.delete(agentUuid);
+    if (this.#byAgent.get(agentUuid) === connection) {
+      this.#byAgent.delete(agentUuid);
+      for (const listener of this.#disconnectListeners) listener(agentUuid);
+    }
     this.heartbeats.forget(agentUuid, connection.id);
     const log = this.options.logger.child({ agentId: connection.agentId });
     log.info({ code, reason }, 'Agent disconnected');

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** Reads exact byte counts from a socket, in order. */
 class ByteReader {
@@ -6,7 +7,7 @@ class ByteReader {
   #want: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   #error: Error | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Duplex) {
     socket.on('data', (chunk: Buffer) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
       this.#drain();
@@ -40,32 +41,28 @@ class ByteReader {
 }
 
 /**
- * Connects to a VNC server, completes the RFB 3.8 handshake with security type None, asks for a
- * full framebuffer update and resolves when the first FramebufferUpdate message arrives: the
- * moment a viewer could paint the desktop.
+ * Completes the RFB 3.8 handshake with security type None on `stream` (a TCP socket, or a
+ * WebSocket made a stream), asks for a full framebuffer update and resolves when the first
+ * FramebufferUpdate arrives: the moment a viewer could paint the desktop. Returns the banner and
+ * the framebuffer size.
  */
-export async function firstFramebufferUpdate(
-  host: string,
-  port: number,
+export async function rfbFirstUpdate(
+  stream: Duplex,
   timeoutMs = 10_000,
-): Promise<{ width: number; height: number }> {
-  const socket = connect({ host, port });
-  const timer = setTimeout(
-    () => socket.destroy(new Error(`no FramebufferUpdate from ${host}:${port} within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
+): Promise<{ banner: string; width: number; height: number }> {
+  const timer = setTimeout(() => stream.destroy(new Error(`no FramebufferUpdate within ${timeoutMs} ms`)), timeoutMs);
   try {
-    const reader = new ByteReader(socket);
-    const version = (await reader.read(12)).toString('latin1');
-    if (!version.startsWith('RFB 003.')) throw new Error(`not an RFB server: ${JSON.stringify(version)}`);
-    socket.write('RFB 003.008\n');
+    const reader = new ByteReader(stream);
+    const banner = (await reader.read(12)).toString('latin1');
+    if (!banner.startsWith('RFB 003.')) throw new Error(`not an RFB server: ${JSON.stringify(banner)}`);
+    stream.write('RFB 003.008\n');
     const count = (await reader.read(1))[0]!;
     if (count === 0) throw new Error('server refused the connection');
     const types = [...(await reader.read(count))];
     if (!types.includes(1)) throw new Error(`security type None not offered (${types.join(',')})`);
-    socket.write(Buffer.from([1]));
+    stream.write(Buffer.from([1]));
     if ((await reader.read(4)).readUInt32BE(0) !== 0) throw new Error('security handshake failed');
-    socket.write(Buffer.from([1])); // ClientInit: shared
+    stream.write(Buffer.from([1])); // ClientInit: shared
     const init = await reader.read(24);
     const width = init.readUInt16BE(0);
     const height = init.readUInt16BE(2);
@@ -74,15 +71,28 @@ export async function firstFramebufferUpdate(
     request.writeUInt8(3, 0); // FramebufferUpdateRequest, non-incremental
     request.writeUInt16BE(width, 6);
     request.writeUInt16BE(height, 8);
-    socket.write(request);
+    stream.write(request);
     for (;;) {
       const type = (await reader.read(1))[0];
-      if (type === 0) return { width, height };
-      // Bell (2) has no body; other messages do not arrive before the first update for a fresh client.
+      if (type === 0) return { banner, width, height };
+      // Bell (2) has no body; nothing else arrives before the first update for a fresh client.
       if (type !== 2) throw new Error(`unexpected server message type ${type} before the first FramebufferUpdate`);
     }
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The same over plain TCP, straight at a VNC server. */
+export async function firstFramebufferUpdate(
+  host: string,
+  port: number,
+  timeoutMs = 10_000,
+): Promise<{ width: number; height: number }> {
+  const socket = connect({ host, port });
+  try {
+    return await rfbFirstUpdate(socket, timeoutMs);
+  } finally {
     socket.destroy();
   }
 }
