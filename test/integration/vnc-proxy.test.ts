@@ -102,8 +102,10 @@ test('two viewers watch one session at once, each on its own tunnel', async () =
   const updates = await Promise.all(viewers.map((v) => rfbFirstUpdate(createWebSocketStream(v))));
   assert.equal(updates.length, 2);
   assert.equal(cp.cp.vnc.openStreams, 2);
+  assert.equal(agent.openTunnels(), 2, 'one tunnel per viewer');
   for (const v of viewers) v.close();
   await waitFor('streams closed', () => cp.cp.vnc.openStreams === 0);
+  await waitFor('agent tunnels closed', () => agent.openTunnels() === 0);
 });
 
 test('missing, forged, reused and expired tickets, and other users, are refused; no bytes reach the agent', async () => {

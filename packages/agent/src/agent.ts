@@ -19,6 +19,8 @@ export interface RunningAgent {
   readonly logger: Logger;
   /** Resolves on the first registration. */
   readonly registered: Promise<Registered>;
+  /** VNC tunnels this agent holds open. */
+  openTunnels(): number;
   stop(): Promise<void>;
 }
 
@@ -66,5 +68,5 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     options.onFatal?.(problem);
   });
   const registered = connection.start();
-  return { config, driver, connection, logger, registered, stop };
+  return { config, driver, connection, logger, registered, stop, openTunnels: () => runner.openTunnels };
 }
