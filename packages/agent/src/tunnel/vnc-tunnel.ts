@@ -63,25 +63,28 @@ export class VncTunnel {
     });
     tcp.setNoDelay(true);
     tcp.pause(); // nothing flows until the control plane's side is open
+    const ws = new WebSocket(options.url, {
+      headers: { authorization: `Bearer ${options.token}` },
+      perMessageDeflate: false,
+    });
+    // Handlers go on before 'open': the control plane may forward viewer bytes in the same packet as
+    // its 101 response, and ws emits them right after 'open', before an awaiting caller resumes.
+    const tunnel = new VncTunnel(options.id, tcp, ws);
     try {
-      const ws = await new Promise<WebSocket>((resolve, reject) => {
-        const socket = new WebSocket(options.url, {
-          headers: { authorization: `Bearer ${options.token}` },
-          perMessageDeflate: false,
-        });
-        socket.once('open', () => resolve(socket));
-        socket.once('unexpected-response', (_request, response) =>
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('unexpected-response', (_request, response) =>
           reject(new Error(`control plane refused tunnel ${options.id}: HTTP ${response.statusCode}`)),
         );
-        socket.once('error', reject);
+        ws.once('error', reject);
+        ws.once('close', () => reject(new Error(`tunnel ${options.id} closed before it opened`)));
       });
-      const tunnel = new VncTunnel(options.id, tcp, ws);
-      tcp.resume();
-      return tunnel;
     } catch (error) {
-      tcp.destroy();
+      tunnel.close();
       throw error;
     }
+    tcp.resume();
+    return tunnel;
   }
 
   close(): void {

@@ -41,12 +41,12 @@ interface Stream {
 const VIEWER_PATH = /^\/vnc\/([^/]+)$/;
 const TUNNEL_PATH = /^\/agent\/tunnel\/([0-9a-f-]{36})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A viewer paused while its stream was being set up must read again, or it never sees the
- * client's answer to our close frame and the socket lingers for ws's 30 s close timeout. */
-function closeViewer(viewer: WebSocket, code: number, reason: string) {
-  if (viewer.readyState !== WebSocket.OPEN) return;
-  viewer.resume();
-  viewer.close(code, reason);
+/** A socket paused (during set-up, or by backpressure) must read again before closing, or it never
+ * sees the peer's answer to our close frame and lingers for ws's 30 s close timeout. */
+function closeSocket(socket: WebSocket, code: number, reason: string) {
+  if (socket.readyState !== WebSocket.OPEN) return;
+  socket.resume();
+  socket.close(code, reason);
 }
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
@@ -126,7 +126,7 @@ export class VncProxy {
     const log = this.o.logger.child({ sessionId });
     const refuse = (name: VncCloseName, reason: string = VncClose[name].reason) => {
       log.info({ reason }, 'VNC connection refused');
-      closeViewer(viewer, VncClose[name].code, reason);
+      closeSocket(viewer, VncClose[name].code, reason);
     };
     try {
       if (!ticket || !UUID.test(sessionId)) return refuse('TicketInvalid');
@@ -144,7 +144,7 @@ export class VncProxy {
       await this.#openTunnel(viewer, session.id, session.agent_id, log);
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');
-      closeViewer(viewer, 1011, 'internal error; try again');
+      closeSocket(viewer, 1011, 'internal error; try again');
     }
   }
 
@@ -229,9 +229,8 @@ export class VncProxy {
   #end(stream: Stream, name: VncCloseName | undefined, reason?: string) {
     if (!this.#streams.delete(stream.tunnelId)) return;
     clearTimeout(stream.timer);
-    if (name) closeViewer(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
-    if (stream.agentSide && stream.agentSide.readyState === WebSocket.OPEN)
-      stream.agentSide.close(1000, 'stream ended');
+    if (name) closeSocket(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
+    if (stream.agentSide) closeSocket(stream.agentSide, 1000, 'stream ended');
   }
 
   stop() {
