@@ -9,6 +9,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// A test that hangs (a lost message, a stuck socket) fails after this instead of stalling CI.
+const TEST_TIMEOUT_MS = 180_000;
 
 function findTests(dir, found = []) {
   for (const entry of readdirSync(dir)) {
@@ -42,11 +44,15 @@ process.stdout.write(`PostgreSQL for this run: ${postgres.url()} (data in ${post
 let code;
 try {
   code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, STREAMSPACE_TEST_PG_URL: postgres.url() },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-concurrency=2', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, STREAMSPACE_TEST_PG_URL: postgres.url() },
+      },
+    );
     child.on('close', (c) => resolve(c ?? 1));
   });
 } finally {
