@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import type { MessageOf } from './message-catalog.js';
 import { Platform, SessionStateName } from './session-state.js';
 
 // Messages an agent sends to the control plane. Each schema's type has the schema's name.
@@ -95,6 +96,4 @@ export const AgentMessages = {
   session_status: SessionStatus,
 } as const;
 export type AgentMessageType = keyof typeof AgentMessages;
-export type AgentMessage = {
-  [K in AgentMessageType]: { type: K; payload: Static<(typeof AgentMessages)[K]> };
-}[AgentMessageType];
+export type AgentMessage = MessageOf<typeof AgentMessages>;

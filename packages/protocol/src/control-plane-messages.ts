@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import type { MessageOf } from './message-catalog.js';
 
 // Messages the control plane sends to an agent. Each schema's type has the schema's name.
 
@@ -63,6 +64,4 @@ export const ControlPlaneMessages = {
   error: ProtocolError,
 } as const;
 export type ControlPlaneMessageType = keyof typeof ControlPlaneMessages;
-export type ControlPlaneMessage = {
-  [K in ControlPlaneMessageType]: { type: K; payload: Static<(typeof ControlPlaneMessages)[K]> };
-}[ControlPlaneMessageType];
+export type ControlPlaneMessage = MessageOf<typeof ControlPlaneMessages>;
