@@ -4,6 +4,7 @@ import { sharedPostgres } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { AgentSimulator } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
+import WebSocket from 'ws';
 
 // Several control-plane replicas behind a load balancer share one PostgreSQL: state lives there,
 // commands reach the replica holding the agent through LISTEN/NOTIFY.
@@ -87,4 +88,24 @@ test('heartbeats are written in batches, not one statement each', async () => {
   );
   assert.ok(writes >= 1);
   for (const { agent } of agents) await agent.close();
+});
+
+test('a viewer on replica B of a session whose agent is on replica A is told why it cannot be joined yet', async () => {
+  const { agent } = await AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: 'vnc-on-a' });
+  const created = await b.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } });
+  const command = await agent.next('command', (m) => m.payload.session_id === created.body.id);
+  agent.reportStatus(created.body.id, 'running');
+  agent.send('command_result', { command_id: command.payload.command_id, ok: true });
+  await waitFor(
+    'running',
+    async () => (await b.api('GET', `/api/v1/sessions/${created.body.id}`)).body.state === 'running',
+  );
+  const { path } = (await b.api('POST', `/api/v1/sessions/${created.body.id}/connect`)).body;
+  const viewer = new WebSocket(`${b.url.replace('http', 'ws')}${path}`, ['binary'], { headers: { origin: b.url } });
+  const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+    viewer.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  assert.equal(closed.code, 4503);
+  assert.equal(closed.reason, 'agent is connected to replica replica-a; streams across replicas are not supported yet');
+  await agent.close();
 });

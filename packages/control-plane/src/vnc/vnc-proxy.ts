@@ -140,7 +140,22 @@ export class VncProxy {
       if (!user || user.disabled || !mayViewSession({ userId: user.id, role: user.role }, session))
         return refuse('Forbidden');
       if (session.state !== 'running') return refuse('SessionNotRunning', `session is ${session.state}`);
-      if (!session.agent_id || !this.o.hub.holds(session.agent_id)) return refuse('AgentOffline');
+      if (!session.agent_id) return refuse('AgentOffline');
+      if (!this.o.hub.holds(session.agent_id)) {
+        // Joining a viewer on this replica to an agent held by another needs replica-to-replica
+        // forwarding, which is not built yet: say so rather than blame the agent.
+        const agent = await this.o.db
+          .selectFrom('agents')
+          .select(['status', 'replica_id'])
+          .where('id', '=', session.agent_id)
+          .executeTakeFirst();
+        return agent?.status === 'online'
+          ? refuse(
+              'AgentOffline',
+              `agent is connected to replica ${agent.replica_id ?? '?'}; streams across replicas are not supported yet`,
+            )
+          : refuse('AgentOffline');
+      }
       await this.#openTunnel(viewer, session.id, session.agent_id, log);
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');
