@@ -11,6 +11,8 @@ import { templateRoutes } from './routes/templates.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
+import { sessionEventRoutes } from './routes/session-events.js';
+import { serveWebUi } from './web-ui.js';
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
@@ -63,5 +65,7 @@ export async function buildApp(
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);
   vncRoutes(app, ctx, publicUrl);
+  await sessionEventRoutes(app, ctx);
+  await serveWebUi(app);
   return app;
 }

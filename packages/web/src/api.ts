@@ -1,0 +1,75 @@
+/** The API as the UI uses it: a bearer token kept in sessionStorage, errors as {error, message}. */
+export interface Session {
+  id: string;
+  user: string;
+  template: string;
+  state: string;
+  state_reason: string | null;
+  progress: { step?: string; message?: string; current?: number; total?: number } | null;
+  agent_id: string | null;
+  updated_at: string;
+}
+export interface Template {
+  name: string;
+  display_name: string;
+  description: string;
+}
+
+const TOKEN_KEY = 'streamspace-token';
+export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
+export const setToken = (token: string | null) =>
+  token ? sessionStorage.setItem(TOKEN_KEY, token) : sessionStorage.removeItem(TOKEN_KEY);
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = response.status === 204 ? undefined : await response.json().catch(() => undefined);
+  if (!response.ok) {
+    if (response.status === 401) setToken(null);
+    throw new ApiError(response.status, (data as { message?: string } | undefined)?.message ?? response.statusText);
+  }
+  return data as T;
+}
+
+/** Session changes pushed by the server (SSE read with fetch, so the token goes in a header). */
+export function watchSessions(onSession: (session: Session) => void, signal: AbortSignal): void {
+  void (async () => {
+    while (!signal.aborted) {
+      try {
+        const response = await fetch('/api/v1/sessions/events', {
+          headers: { authorization: `Bearer ${getToken()}` },
+          signal,
+        });
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const event = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = event.split('\n').find((line) => line.startsWith('data: '));
+            if (data) onSession(JSON.parse(data.slice(6)) as Session);
+          }
+        }
+      } catch {
+        // dropped: reconnect below
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+}

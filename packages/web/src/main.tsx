@@ -1,0 +1,32 @@
+import { StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { getToken } from './api.js';
+import { Login } from './pages/Login.js';
+import { Home } from './pages/Home.js';
+import { Viewer } from './pages/Viewer.js';
+import './style.css';
+
+/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>. */
+function useRoute(): string {
+  const [route, setRoute] = useState(location.hash.slice(1) || '/');
+  useEffect(() => {
+    const onChange = () => setRoute(location.hash.slice(1) || '/');
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+function App() {
+  const route = useRoute();
+  if (!getToken() || route === '/login') return <Login />;
+  const view = /^\/view\/([0-9a-f-]{36})$/.exec(route);
+  if (view) return <Viewer sessionId={view[1]!} />;
+  return <Home />;
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,107 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, setToken, watchSessions, type Session, type Template } from '../api.js';
+
+const ACTIONS: Record<string, Array<[string, string]>> = {
+  running: [
+    ['hibernated', 'Hibernate'],
+    ['stopped', 'Stop'],
+  ],
+  hibernated: [
+    ['running', 'Resume'],
+    ['stopped', 'Stop'],
+  ],
+  pending: [['stopped', 'Stop']],
+  starting: [['stopped', 'Stop']],
+};
+
+export function Home() {
+  const [templates, setTemplates] = useState<Template[]>([]);
+  const [sessions, setSessions] = useState<Session[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  const guard = useCallback(async (action: () => Promise<unknown>) => {
+    try {
+      setError(null);
+      await action();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, []);
+  const upsert = useCallback(
+    (session: Session) =>
+      setSessions((list) => {
+        const rest = list.filter((s) => s.id !== session.id);
+        return session.state === 'deleted' ? rest : [session, ...rest].sort((a, b) => (a.id < b.id ? -1 : 1));
+      }),
+    [],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    void guard(async () => {
+      setTemplates(await api<Template[]>('GET', '/api/v1/templates'));
+      setSessions(await api<Session[]>('GET', '/api/v1/sessions'));
+    });
+    watchSessions(upsert, controller.signal);
+    return () => controller.abort();
+  }, [guard, upsert]);
+
+  return (
+    <main>
+      <header>
+        <h1>StreamSpace</h1>
+        <button onClick={() => (setToken(null), location.reload())}>Log out</button>
+      </header>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <section>
+        <h2>Apps</h2>
+        <ul className="catalog">
+          {templates.map((t) => (
+            <li key={t.name} data-template={t.name}>
+              <strong>{t.display_name}</strong>
+              <span>{t.description}</span>
+              <button
+                onClick={() =>
+                  guard(async () => upsert(await api<Session>('POST', '/api/v1/sessions', { template: t.name })))
+                }
+              >
+                Start
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section>
+        <h2>My sessions</h2>
+        <ul className="sessions">
+          {sessions.map((s) => (
+            <li key={s.id} data-session={s.id} data-state={s.state}>
+              <strong>{s.template}</strong> <span className="state">{s.state}</span>
+              <span className="reason">{s.progress?.message ?? s.state_reason ?? ''}</span>
+              {s.state === 'running' && <a href={`#/view/${s.id}`}>Open</a>}
+              {(ACTIONS[s.state] ?? []).map(([state, label]) => (
+                <button
+                  key={state}
+                  onClick={() =>
+                    guard(async () => upsert(await api<Session>('PATCH', `/api/v1/sessions/${s.id}`, { state })))
+                  }
+                >
+                  {label}
+                </button>
+              ))}
+              <button
+                onClick={() => guard(async () => upsert(await api<Session>('DELETE', `/api/v1/sessions/${s.id}`)))}
+              >
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </main>
+  );
+}

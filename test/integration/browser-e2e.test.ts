@@ -1,0 +1,117 @@
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createAgentLogger, loadAgentConfig, startAgent, containerName, type RunningAgent } from '@streamspace/agent';
+import { PGLITE, type FreshDatabase } from '../support/databases.js';
+import { ADMIN_PASSWORD, AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { waitFor } from '../support/wait-for.js';
+import { TEST_DOCKER_HOST, execIn, removeAgentResources, requireContainerEngine } from '../support/podman.js';
+
+// Real everything: Chromium from apt driven by playwright-core, the built web UI served by the
+// control plane, a Docker agent on podman, the real xterm image.
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const AGENT_ID = `e2e-${process.pid}`;
+let docker: Docker;
+let fresh: FreshDatabase;
+let cp: TestControlPlane;
+let agent: RunningAgent;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  docker = await requireContainerEngine();
+  await mkdir(ARTIFACTS, { recursive: true });
+  fresh = await PGLITE.fresh();
+  cp = await (await startTestControlPlane(fresh)).loginAsAdmin();
+  const loaded = loadAgentConfig(
+    { AGENT_ID, CONTROL_PLANE_URL: cp.url, AGENT_TOKEN, DOCKER_HOST: TEST_DOCKER_HOST },
+    { platform: 'docker' },
+  );
+  assert.ok(loaded.ok);
+  agent = await startAgent(loaded.config, { logger: createAgentLogger('silent') });
+  await agent.registered;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+after(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await cp?.stop();
+  await fresh?.close();
+  if (docker) await removeAgentResources(docker, AGENT_ID);
+});
+
+/** True once the noVNC canvas shows a desktop: more than one colour among its pixels. */
+const canvasShowsDesktop = () =>
+  page.evaluate(() => {
+    const canvas = document.querySelector('.screen canvas') as HTMLCanvasElement | null;
+    if (!canvas || canvas.width === 0) return false;
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const first = pixels.slice(0, 4).join();
+    for (let i = 4; i < pixels.length; i += 4 * 97) if (pixels.slice(i, i + 4).join() !== first) return true;
+    return false;
+  });
+
+test('log in, start xterm from the catalog, watch it reach running, use it in the browser, stop it', async () => {
+  await page.goto(cp.url);
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', ADMIN_PASSWORD);
+  await page.click('button[type=submit]');
+  await page.click('li[data-template=xterm] button');
+  // The state arrives by server-sent events: the page never polls.
+  const running = page.locator('li[data-state=running]');
+  await running.waitFor({ timeout: 60_000 });
+  const sessionId = (await running.getAttribute('data-session'))!;
+  await page.screenshot({ path: `${ARTIFACTS}home.png` });
+
+  await running.locator('a', { hasText: 'Open' }).click();
+  await page.waitForFunction(() => document.querySelector('[role=status]')?.textContent === 'connected', null, {
+    timeout: 20_000,
+  });
+  await waitFor('desktop pixels on the canvas', canvasShowsDesktop, 20_000, 100);
+
+  await page.click('.screen canvas');
+  await page.keyboard.type('echo streamspace-e2e > /tmp/e2e');
+  await page.keyboard.press('Enter');
+  const written = await waitFor(
+    'the typed command ran in the container',
+    async () =>
+      (await execIn(docker, containerName(sessionId), 'cat /tmp/e2e 2>/dev/null')).trim() === 'streamspace-e2e',
+    15_000,
+    200,
+  );
+  assert.ok(written);
+  await page.screenshot({ path: `${ARTIFACTS}viewer.png` });
+
+  await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, { body: { state: 'stopped' } });
+  await page.waitForFunction(
+    () => /disconnected: session (stopping|stopped)/.test(document.querySelector('[role=status]')?.textContent ?? ''),
+    null,
+    { timeout: 20_000 },
+  );
+  assert.ok(await page.locator('button', { hasText: 'Reconnect' }).isVisible());
+});
+
+test('a wrong password shows the reason on the login page', async () => {
+  const fresh = await browser.newPage();
+  await fresh.goto(cp.url);
+  await fresh.fill('input[name=username]', 'admin');
+  await fresh.fill('input[name=password]', 'not-the-password');
+  await fresh.click('button[type=submit]');
+  assert.equal(await fresh.locator('[role=alert]').textContent(), 'Invalid username or password');
+  await fresh.close();
+});
