@@ -106,6 +106,14 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   assert.ok(await page.locator('button', { hasText: 'Reconnect' }).isVisible());
 });
 
+test('the agents page shows the agent online with its sessions', async () => {
+  await page.goto(`${cp.url}/#/agents`);
+  const row = page.locator(`tr[data-agent="${AGENT_ID}"]`);
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'online');
+  assert.match((await row.textContent()) ?? '', /docker/);
+});
+
 test('a wrong password shows the reason on the login page', async () => {
   const fresh = await browser.newPage();
   await fresh.goto(cp.url);

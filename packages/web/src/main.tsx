@@ -4,9 +4,10 @@ import { getToken } from './api.js';
 import { Login } from './pages/Login.js';
 import { Home } from './pages/Home.js';
 import { Viewer } from './pages/Viewer.js';
+import { Agents } from './pages/Agents.js';
 import './style.css';
 
-/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>. */
+/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/agents (admins). */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/');
   useEffect(() => {
@@ -22,6 +23,7 @@ function App() {
   if (!getToken() || route === '/login') return <Login />;
   const view = /^\/view\/([0-9a-f-]{36})$/.exec(route);
   if (view) return <Viewer sessionId={view[1]!} />;
+  if (route === '/agents') return <Agents />;
   return <Home />;
 }
 

@@ -50,6 +50,7 @@ export function Home() {
     <main>
       <header>
         <h1>StreamSpace</h1>
+        <a href="#/agents">Agents</a>
         <button onClick={() => (setToken(null), location.reload())}>Log out</button>
       </header>
       {error && (
