@@ -106,6 +106,31 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   assert.ok(await page.locator('button', { hasText: 'Reconnect' }).isVisible());
 });
 
+test('the viewer says "agent offline" when the agent goes away and reconnects by itself when it is back', async () => {
+  const id = (await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id as string;
+  await waitFor(
+    'running',
+    async () => (await cp.api('GET', `/api/v1/sessions/${id}`)).body.state === 'running',
+    30_000,
+  );
+  await page.goto(`${cp.url}/#/view/${id}`);
+  const status = () => page.locator('[role=status]').textContent();
+  await waitFor('connected', async () => (await status()) === 'connected', 20_000, 100);
+
+  await agent.stop();
+  await waitFor(
+    'agent offline shown',
+    async () => (await status())?.includes('agent offline; reconnecting…'),
+    20_000,
+    100,
+  );
+  agent = await startAgent(agent.config, { logger: createAgentLogger('silent') });
+  await agent.registered;
+  await waitFor('reconnected without a click', async () => (await status()) === 'connected', 30_000, 100);
+  await waitFor('desktop pixels again', canvasShowsDesktop, 20_000, 100);
+  await cp.api('DELETE', `/api/v1/sessions/${id}`);
+});
+
 test('the agents page shows the agent online with its sessions', async () => {
   await page.goto(`${cp.url}/#/agents`);
   const row = page.locator(`tr[data-agent="${AGENT_ID}"]`);

@@ -2,6 +2,11 @@ import { useEffect, useRef, useState } from 'react';
 import RFB from '@novnc/novnc';
 import { api } from '../api.js';
 
+/** Close codes after which the stream can come back by itself: agent offline, tunnel not opened in
+ * time, stream dropped by the agent, abnormal closure. */
+const RETRYABLE = new Set([4503, 4504, 4505, 1006]);
+const RETRY_MS = 2000;
+
 /**
  * The desktop in the tab: noVNC drives a WebSocket we open ourselves, so the close code and reason
  * the control plane sends ("session stopped", "agent offline", …) can be shown.
@@ -16,6 +21,7 @@ export function Viewer({ sessionId }: { sessionId: string }) {
   useEffect(() => {
     let rfb: RFB | undefined;
     let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     void (async () => {
       try {
         const { path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`);
@@ -24,7 +30,15 @@ export function Viewer({ sessionId }: { sessionId: string }) {
           'binary',
         ]);
         socket.addEventListener('close', (event) => {
-          if (!cancelled) setStatus(`disconnected: ${event.reason || `code ${event.code}`}`);
+          if (cancelled) return;
+          const reason = event.reason || `code ${event.code}`;
+          if (RETRYABLE.has(event.code)) {
+            // The agent (or the network) went away, not the session: try again until it is back.
+            setStatus(`disconnected: ${reason}; reconnecting…`);
+            retry = setTimeout(() => setAttempt((n) => n + 1), RETRY_MS);
+          } else {
+            setStatus(`disconnected: ${reason}`);
+          }
         });
         rfb = new RFB(screen.current!, socket);
         rfb.scaleViewport = true;
@@ -42,6 +56,7 @@ export function Viewer({ sessionId }: { sessionId: string }) {
     })();
     return () => {
       cancelled = true;
+      clearTimeout(retry);
       rfb?.disconnect();
       rfbRef.current = null;
     };
@@ -54,7 +69,7 @@ export function Viewer({ sessionId }: { sessionId: string }) {
         <span className="status" role="status">
           {status}
         </span>
-        {status.startsWith('disconnected') || status.startsWith('cannot') ? (
+        {(status.startsWith('disconnected') && !status.endsWith('reconnecting…')) || status.startsWith('cannot') ? (
           <button onClick={() => (setStatus('connecting…'), setAttempt((n) => n + 1))}>Reconnect</button>
         ) : null}
         <button onClick={() => void screen.current?.requestFullscreen()}>Fullscreen</button>
