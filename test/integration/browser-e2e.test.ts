@@ -139,6 +139,22 @@ test('the agents page shows the agent online with its sessions', async () => {
   assert.match((await row.textContent()) ?? '', /docker/);
 });
 
+test('an admin adds a user on the users page, and that user sees no admin links', async () => {
+  await page.goto(`${cp.url}/#/users`);
+  await page.fill('input[aria-label="New username"]', 'carol');
+  await page.fill('input[aria-label="New password"]', 'carol-password');
+  await page.click('button:has-text("Add user")');
+  await page.locator('tr[data-user=carol]').waitFor();
+  const carol = await browser.newPage();
+  await carol.goto(cp.url);
+  await carol.fill('input[name=username]', 'carol');
+  await carol.fill('input[name=password]', 'carol-password');
+  await carol.click('button[type=submit]');
+  await carol.locator('li[data-template=xterm]').waitFor();
+  assert.equal(await carol.locator('nav.admin').count(), 0);
+  await carol.close();
+});
+
 test('a wrong password shows the reason on the login page', async () => {
   const fresh = await browser.newPage();
   await fresh.goto(cp.url);

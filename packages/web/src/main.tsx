@@ -5,9 +5,11 @@ import { Login } from './pages/Login.js';
 import { Home } from './pages/Home.js';
 import { Viewer } from './pages/Viewer.js';
 import { Agents } from './pages/Agents.js';
+import { Users } from './pages/Users.js';
+import { Templates } from './pages/Templates.js';
 import './style.css';
 
-/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/agents (admins). */
+/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/agents, #/users, #/templates (admins). */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/');
   useEffect(() => {
@@ -24,6 +26,8 @@ function App() {
   const view = /^\/view\/([0-9a-f-]{36})$/.exec(route);
   if (view) return <Viewer sessionId={view[1]!} />;
   if (route === '/agents') return <Agents />;
+  if (route === '/users') return <Users />;
+  if (route === '/templates') return <Templates />;
   return <Home />;
 }
 

@@ -18,6 +18,7 @@ export function Home() {
   const [templates, setTemplates] = useState<Template[]>([]);
   const [sessions, setSessions] = useState<Session[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [role, setRole] = useState<string>('user');
 
   const guard = useCallback(async (action: () => Promise<unknown>) => {
     try {
@@ -39,6 +40,7 @@ export function Home() {
   useEffect(() => {
     const controller = new AbortController();
     void guard(async () => {
+      setRole((await api<{ role: string }>('GET', '/api/v1/auth/me')).role);
       setTemplates(await api<Template[]>('GET', '/api/v1/templates'));
       setSessions(await api<Session[]>('GET', '/api/v1/sessions'));
     });
@@ -50,7 +52,11 @@ export function Home() {
     <main>
       <header>
         <h1>StreamSpace</h1>
-        <a href="#/agents">Agents</a>
+        {role === 'admin' && (
+          <nav className="admin">
+            <a href="#/agents">Agents</a> <a href="#/users">Users</a> <a href="#/templates">Templates</a>
+          </nav>
+        )}
         <button onClick={() => (setToken(null), location.reload())}>Log out</button>
       </header>
       {error && (
@@ -77,11 +83,12 @@ export function Home() {
         </ul>
       </section>
       <section>
-        <h2>My sessions</h2>
+        <h2>Sessions</h2>
         <ul className="sessions">
           {sessions.map((s) => (
             <li key={s.id} data-session={s.id} data-state={s.state}>
-              <strong>{s.template}</strong> <span className="state">{s.state}</span>
+              <strong>{s.template}</strong> <span className="owner">{s.user}</span>{' '}
+              <span className="state">{s.state}</span>
               <span className="reason">{s.progress?.message ?? s.state_reason ?? ''}</span>
               {s.state === 'running' && <a href={`#/view/${s.id}`}>Open</a>}
               {(ACTIONS[s.state] ?? []).map(([state, label]) => (

@@ -1,0 +1,81 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { api } from '../api.js';
+
+interface User {
+  id: string;
+  username: string;
+  role: 'admin' | 'user';
+  disabled: boolean;
+}
+
+/** Admin: users and roles. */
+export function Users() {
+  const [users, setUsers] = useState<User[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const guard = (action: () => Promise<unknown>) =>
+    action().then(
+      () => api<User[]>('GET', '/api/v1/users').then(setUsers),
+      (e: Error) => setError(e.message),
+    );
+  useEffect(() => void guard(async () => undefined), []);
+  const create = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setError(null);
+    void guard(() =>
+      api('POST', '/api/v1/users', {
+        username: form.get('username'),
+        password: form.get('password'),
+        role: form.get('role'),
+      }),
+    );
+    event.currentTarget.reset();
+  };
+  return (
+    <main>
+      <header>
+        <h1>Users</h1>
+        <a href="#/">← Sessions</a>
+      </header>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <form className="inline" onSubmit={create}>
+        <input name="username" placeholder="username" required aria-label="New username" />
+        <input
+          name="password"
+          type="password"
+          placeholder="password (8+)"
+          required
+          minLength={8}
+          aria-label="New password"
+        />
+        <select name="role" aria-label="Role" defaultValue="user">
+          <option value="user">user</option>
+          <option value="admin">admin</option>
+        </select>
+        <button type="submit">Add user</button>
+      </form>
+      <table className="agents">
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id} data-user={u.username}>
+              <td>{u.username}</td>
+              <td>{u.role}</td>
+              <td>{u.disabled ? 'disabled' : 'active'}</td>
+              <td>
+                <button
+                  onClick={() => void guard(() => api('PATCH', `/api/v1/users/${u.id}`, { disabled: !u.disabled }))}
+                >
+                  {u.disabled ? 'Enable' : 'Disable'}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
