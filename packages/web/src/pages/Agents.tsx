@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react';
-import { api } from '../api.js';
+import { useEffect } from 'react';
+import { AdminPage, useAdminList } from './admin-page.js';
 
 interface Agent {
   agent_id: string;
@@ -18,26 +18,14 @@ const age = (iso: string | null) =>
 
 /** Admin view of the agents: what the scheduler sees when it places sessions. */
 export function Agents() {
-  const [agents, setAgents] = useState<Agent[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const { items: agents, error, run } = useAdminList<Agent>('/api/v1/agents');
   useEffect(() => {
-    const load = () => api<Agent[]>('GET', '/api/v1/agents').then(setAgents, (e: Error) => setError(e.message));
-    void load();
     // Heartbeat ages move every second; the list itself is small.
-    const timer = setInterval(() => void load(), 5000);
+    const timer = setInterval(() => void run(), 5000);
     return () => clearInterval(timer);
-  }, []);
+  }, [run]);
   return (
-    <main>
-      <header>
-        <h1>Agents</h1>
-        <a href="#/">← Sessions</a>
-      </header>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+    <AdminPage title="Agents" error={error}>
       <table className="agents">
         <thead>
           <tr>
@@ -68,6 +56,6 @@ export function Agents() {
           ))}
         </tbody>
       </table>
-    </main>
+    </AdminPage>
   );
 }

@@ -1,5 +1,6 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { api } from '../api.js';
+import { AdminPage, useAdminList } from './admin-page.js';
 
 interface Template {
   name: string;
@@ -13,18 +14,10 @@ interface Template {
 
 /** Admin: the app catalog. */
 export function Templates() {
-  const [templates, setTemplates] = useState<Template[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const guard = (action: () => Promise<unknown>) =>
-    action().then(
-      () => api<Template[]>('GET', '/api/v1/templates').then(setTemplates),
-      (e: Error) => setError(e.message),
-    );
-  useEffect(() => void guard(async () => undefined), []);
+  const { items: templates, error, run: guard } = useAdminList<Template>('/api/v1/templates');
   const create = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
     void guard(() =>
       api('POST', '/api/v1/templates', {
         name: form.get('name'),
@@ -37,16 +30,7 @@ export function Templates() {
     event.currentTarget.reset();
   };
   return (
-    <main>
-      <header>
-        <h1>Templates</h1>
-        <a href="#/">← Sessions</a>
-      </header>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+    <AdminPage title="Templates" error={error}>
       <form className="inline" onSubmit={create}>
         <input name="name" placeholder="name (e.g. gimp)" required pattern="[a-z0-9][a-z0-9-]*" aria-label="Name" />
         <input name="display_name" placeholder="display name" required aria-label="Display name" />
@@ -72,6 +56,6 @@ export function Templates() {
           ))}
         </tbody>
       </table>
-    </main>
+    </AdminPage>
   );
 }

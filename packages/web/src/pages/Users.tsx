@@ -1,5 +1,6 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { api } from '../api.js';
+import { AdminPage, useAdminList } from './admin-page.js';
 
 interface User {
   id: string;
@@ -10,18 +11,10 @@ interface User {
 
 /** Admin: users and roles. */
 export function Users() {
-  const [users, setUsers] = useState<User[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const guard = (action: () => Promise<unknown>) =>
-    action().then(
-      () => api<User[]>('GET', '/api/v1/users').then(setUsers),
-      (e: Error) => setError(e.message),
-    );
-  useEffect(() => void guard(async () => undefined), []);
+  const { items: users, error, run: guard } = useAdminList<User>('/api/v1/users');
   const create = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
     void guard(() =>
       api('POST', '/api/v1/users', {
         username: form.get('username'),
@@ -32,16 +25,7 @@ export function Users() {
     event.currentTarget.reset();
   };
   return (
-    <main>
-      <header>
-        <h1>Users</h1>
-        <a href="#/">← Sessions</a>
-      </header>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+    <AdminPage title="Users" error={error}>
       <form className="inline" onSubmit={create}>
         <input name="username" placeholder="username" required aria-label="New username" />
         <input
@@ -76,6 +60,6 @@ export function Users() {
           ))}
         </tbody>
       </table>
-    </main>
+    </AdminPage>
   );
 }
