@@ -97,6 +97,22 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   assert.ok(written);
   await page.screenshot({ path: `${ARTIFACTS}viewer.png` });
 
+  // Copy out: a selection in the session (xterm puts it on CLIPBOARD, Xvnc sends it to viewers)
+  // lands in the viewer's clipboard field.
+  await page.keyboard.type('clear; echo copyme12345');
+  await page.keyboard.press('Enter');
+  const box = (await page.locator('.screen canvas').boundingBox())!;
+  await waitFor(
+    'a selection in the session reaches the viewer',
+    async () => {
+      // `clear` leaves the echoed word alone on the terminal's first line; double-click it.
+      await page.mouse.dblclick(box.x + 40, box.y + 9);
+      return (await page.locator('input[aria-label=Clipboard]').inputValue()).includes('copyme12345');
+    },
+    15_000,
+    500,
+  );
+
   await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, { body: { state: 'stopped' } });
   await page.waitForFunction(
     () => /disconnected: session (stopping|stopped)/.test(document.querySelector('[role=status]')?.textContent ?? ''),
