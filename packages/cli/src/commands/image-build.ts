@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IMAGES_DIR, SESSION_IMAGES, imageTag, recipeHash } from '../images/catalog.js';
 import { findEngine, run } from '../images/engine.js';
 import { ensureBaseImage } from '../images/base-image.js';
@@ -31,11 +31,13 @@ export async function buildImages(options: ImageBuildOptions): Promise<void> {
   for (const name of names) {
     const tag = imageTag(name);
     const hash = recipeHash(name);
+    const archive = options.cacheDir ? join(options.cacheDir, `${name}-${hash}.tar`) : undefined;
     if ((await labelOf(engine, tag)) === hash) {
       log(`${tag} is up to date (recipe ${hash})`);
+      // Built here earlier without the cache: keep it now, so a fresh machine can load it.
+      if (archive && !existsSync(archive)) await saveArchive(engine, tag, archive, log);
       continue;
     }
-    const archive = options.cacheDir ? join(options.cacheDir, `${name}-${hash}.tar`) : undefined;
     if (archive && existsSync(archive)) {
       log(`loading ${tag} from ${archive}`);
       await run(engine, ['load', '-i', archive], { quiet: true });
@@ -65,13 +67,15 @@ export async function buildImages(options: ImageBuildOptions): Promise<void> {
       IMAGES_DIR,
     ]);
     log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    if (archive && options.cacheDir) {
-      await mkdir(options.cacheDir, { recursive: true });
-      await run(engine, ['save', '-o', `${archive}.partial`, tag], { quiet: true });
-      await rename(`${archive}.partial`, archive);
-      log(`cached ${tag} as ${archive}`);
-    }
+    if (archive) await saveArchive(engine, tag, archive, log);
   }
+}
+
+async function saveArchive(engine: string, tag: string, archive: string, log: (line: string) => void) {
+  await mkdir(dirname(archive), { recursive: true });
+  await run(engine, ['save', '-o', `${archive}.partial`, tag], { quiet: true });
+  await rename(`${archive}.partial`, archive);
+  log(`cached ${tag} as ${archive}`);
 }
 
 async function labelOf(engine: string, tag: string): Promise<string | undefined> {
