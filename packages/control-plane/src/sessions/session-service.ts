@@ -20,6 +20,7 @@ import { recordAudit } from '../db/queries/audit.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { waitingReason, type Scheduler } from '../scheduler/scheduler.js';
 import { TRANSITIONS, canTransition, planRequest, type RequestableState } from './session-state.js';
+import { isUuid } from '../ids.js';
 
 export interface CreateSessionRequest {
   user?: string | undefined;
@@ -269,7 +270,7 @@ export class SessionService {
   }
 
   private findView(id: string) {
-    if (!UUID.test(id)) return Promise.resolve(undefined);
+    if (!isUuid(id)) return Promise.resolve(undefined);
     return sessionViews(this.db).where('s.id', '=', id).executeTakeFirst();
   }
 
@@ -277,8 +278,6 @@ export class SessionService {
     return (await this.findView(id))!;
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const isTerminalForSlot = (state: SessionStateName) =>
   state === 'stopped' || state === 'failed' || state === 'hibernated' || state === 'deleted';

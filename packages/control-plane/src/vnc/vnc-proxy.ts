@@ -14,6 +14,7 @@ import { refuseUpgrade, type AgentHub } from '../hub/agent-hub.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { mayViewSession } from './stream-access.js';
 import { splice } from './splice.js';
+import { isUuid } from '../ids.js';
 
 export interface VncProxyOptions {
   db: Kysely<Schema>;
@@ -40,7 +41,6 @@ interface Stream {
 
 const VIEWER_PATH = /^\/vnc\/([^/]+)$/;
 const TUNNEL_PATH = /^\/agent\/tunnel\/([0-9a-f-]{36})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A socket paused (during set-up, or by backpressure) must read again before closing, or it never
  * sees the peer's answer to our close frame and lingers for ws's 30 s close timeout. */
 function closeSocket(socket: WebSocket, code: number, reason: string) {
@@ -129,7 +129,7 @@ export class VncProxy {
       closeSocket(viewer, VncClose[name].code, reason);
     };
     try {
-      if (!ticket || !UUID.test(sessionId)) return refuse('TicketInvalid');
+      if (!ticket || !isUuid(sessionId)) return refuse('TicketInvalid');
       const redeemed = await redeemTicket(this.o.db, hashSecret(ticket).toString('hex'), sessionId);
       if (!redeemed) return refuse('TicketInvalid');
       const [session, user] = await Promise.all([

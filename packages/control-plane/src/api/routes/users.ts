@@ -15,20 +15,19 @@ import { auditRequest } from '../audit-request.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { CreateUserRequest, IdParam, UpdateUserRequest, UserBody, errors } from '../schemas.js';
+import { isUuid } from '../../ids.js';
 
 export function publicUser(user: User) {
   const { password_hash: _hidden, ...rest } = user;
   return rest;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = { onRequest: ctx.authenticate, preHandler: requireAdmin };
   const security = [{ bearer: [] }];
 
   const load = async (id: string) => {
-    const user = UUID.test(id) ? await findUserById(ctx.db, id) : undefined;
+    const user = isUuid(id) ? await findUserById(ctx.db, id) : undefined;
     if (!user) throw new NotFoundError('user', id);
     return user;
   };

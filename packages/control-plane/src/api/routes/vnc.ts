@@ -9,10 +9,10 @@ import { mayViewSession } from '../../vnc/stream-access.js';
 import { hashSecret } from '../../vnc/vnc-proxy.js';
 import type { ApiContext } from '../context.js';
 import { IdParam, errors } from '../schemas.js';
+import { isUuid } from '../../ids.js';
 
 /** A ticket is good for one connection within this window: long enough to open a WebSocket. */
 export const TICKET_TTL_MS = 30_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ConnectResponse = Type.Object({
   ticket: Type.String({ description: 'single use, short lived' }),
@@ -37,7 +37,7 @@ export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: stri
     async (request) => {
       const me = caller(request);
       const id = request.params.id;
-      const session = UUID.test(id) ? await findSession(ctx.db, id) : undefined;
+      const session = isUuid(id) ? await findSession(ctx.db, id) : undefined;
       if (!session || session.state === 'deleted' || !mayViewSession(me, session))
         throw new NotFoundError('session', id);
       if (session.state !== 'running') {
