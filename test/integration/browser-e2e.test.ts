@@ -4,11 +4,11 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createAgentLogger, loadAgentConfig, startAgent, containerName, type RunningAgent } from '@streamspace/agent';
+import { containerName, type RunningAgent } from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
-import { ADMIN_PASSWORD, AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait-for.js';
-import { TEST_DOCKER_HOST, execIn, removeAgentResources, requireContainerEngine } from '../support/podman.js';
+import { execIn, removeAgentResources, requireContainerEngine, startDockerAgent } from '../support/podman.js';
 
 // Real everything: Chromium from apt driven by playwright-core, the built web UI served by the
 // control plane, a Docker agent on podman, the real xterm image.
@@ -26,13 +26,7 @@ before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   fresh = await PGLITE.fresh();
   cp = await (await startTestControlPlane(fresh)).loginAsAdmin();
-  const loaded = loadAgentConfig(
-    { AGENT_ID, CONTROL_PLANE_URL: cp.url, AGENT_TOKEN, DOCKER_HOST: TEST_DOCKER_HOST },
-    { platform: 'docker' },
-  );
-  assert.ok(loaded.ok);
-  agent = await startAgent(loaded.config, { logger: createAgentLogger('silent') });
-  await agent.registered;
+  agent = await startDockerAgent(cp.url, AGENT_ID);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -140,8 +134,7 @@ test('the viewer says "agent offline" when the agent goes away and reconnects by
     20_000,
     100,
   );
-  agent = await startAgent(agent.config, { logger: createAgentLogger('silent') });
-  await agent.registered;
+  agent = await startDockerAgent(cp.url, AGENT_ID);
   await waitFor('reconnected without a click', async () => (await status()) === 'connected', 30_000, 100);
   await waitFor('desktop pixels again', canvasShowsDesktop, 20_000, 100);
   await cp.api('DELETE', `/api/v1/sessions/${id}`);

@@ -1,25 +1,17 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
-import {
-  createAgentLogger,
-  loadAgentConfig,
-  readRfbBanner,
-  startAgent,
-  containerName,
-  homeVolumeName,
-  type RunningAgent,
-} from '@streamspace/agent';
+import { readRfbBanner, containerName, homeVolumeName, type RunningAgent } from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
-import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { LogCapture } from '../support/log-capture.js';
 import { waitFor } from '../support/wait-for.js';
 import {
-  TEST_DOCKER_HOST,
   execIn,
   removeAgentResources,
   requireContainerEngine,
   sessionContainers,
+  startDockerAgent,
 } from '../support/podman.js';
 
 // Control plane + a real Docker agent + podman's Docker API + the real xterm session image.
@@ -29,25 +21,6 @@ let fresh: FreshDatabase;
 let cp: TestControlPlane;
 let agent: RunningAgent;
 const agentLogs = new LogCapture();
-
-async function startDockerAgent(env: Record<string, string> = {}) {
-  const loaded = loadAgentConfig(
-    {
-      AGENT_ID,
-      CONTROL_PLANE_URL: cp.url,
-      AGENT_TOKEN,
-      DOCKER_HOST: TEST_DOCKER_HOST,
-      HEARTBEAT_INTERVAL: '500ms',
-      SESSION_READY_TIMEOUT: '30s',
-      ...env,
-    },
-    { platform: 'docker' },
-  );
-  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
-  const running = await startAgent(loaded.config, { logger: createAgentLogger('info', agentLogs) });
-  await running.registered;
-  return running;
-}
 
 const session = async (id: string) => (await cp.api('GET', `/api/v1/sessions/${id}`)).body;
 const waitState = (id: string, state: string, timeoutMs = 30_000) =>
@@ -73,7 +46,10 @@ before(async () => {
   cp = await (
     await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: '1500ms', SESSION_START_TIMEOUT: '1m' } })
   ).loginAsAdmin();
-  agent = await startDockerAgent();
+  agent = await startDockerAgent(cp.url, AGENT_ID, {
+    env: { HEARTBEAT_INTERVAL: '500ms', SESSION_READY_TIMEOUT: '30s' },
+    logs: agentLogs,
+  });
 });
 after(async () => {
   await agent?.stop();

@@ -2,12 +2,12 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { createAgentLogger, loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
+import { type RunningAgent } from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
-import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait-for.js';
 import { rfbFirstUpdate } from '../support/rfb-client.js';
-import { TEST_DOCKER_HOST, removeAgentResources, requireContainerEngine } from '../support/podman.js';
+import { removeAgentResources, requireContainerEngine, startDockerAgent } from '../support/podman.js';
 
 const AGENT_ID = `vnc-idle-${process.pid}`;
 let docker: Docker;
@@ -19,13 +19,7 @@ before(async () => {
   docker = await requireContainerEngine();
   fresh = await PGLITE.fresh();
   cp = await (await startTestControlPlane(fresh, { env: { VNC_PROXY_TIMEOUT: '1s' } })).loginAsAdmin();
-  const loaded = loadAgentConfig(
-    { AGENT_ID, CONTROL_PLANE_URL: cp.url, AGENT_TOKEN, DOCKER_HOST: TEST_DOCKER_HOST },
-    { platform: 'docker' },
-  );
-  assert.ok(loaded.ok);
-  agent = await startAgent(loaded.config, { logger: createAgentLogger('silent') });
-  await agent.registered;
+  agent = await startDockerAgent(cp.url, AGENT_ID);
 });
 after(async () => {
   await agent?.stop();

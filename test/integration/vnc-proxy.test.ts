@@ -2,13 +2,13 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { createAgentLogger, loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
+import { type RunningAgent } from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
-import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { LogCapture } from '../support/log-capture.js';
 import { waitFor } from '../support/wait-for.js';
 import { rfbFirstUpdate } from '../support/rfb-client.js';
-import { TEST_DOCKER_HOST, removeAgentResources, requireContainerEngine } from '../support/podman.js';
+import { removeAgentResources, requireContainerEngine, startDockerAgent } from '../support/podman.js';
 
 // Browser-side protocol through the full path: viewer WS → control plane → agent's data WS → TCP →
 // Xvnc in the real xterm session container.
@@ -20,17 +20,6 @@ let agent: RunningAgent;
 let sessionId: string;
 let bobToken: string;
 const agentLogs = new LogCapture();
-
-async function startDockerAgent() {
-  const loaded = loadAgentConfig(
-    { AGENT_ID, CONTROL_PLANE_URL: cp.url, AGENT_TOKEN, DOCKER_HOST: TEST_DOCKER_HOST, HEARTBEAT_INTERVAL: '500ms' },
-    { platform: 'docker' },
-  );
-  assert.ok(loaded.ok);
-  const running = await startAgent(loaded.config, { logger: createAgentLogger('info', agentLogs) });
-  await running.registered;
-  return running;
-}
 
 const ticketFor = async (id: string, token?: string) => {
   const response = await cp.api('POST', `/api/v1/sessions/${id}/connect`, token ? { token } : {});
@@ -70,7 +59,7 @@ before(async () => {
   fresh = await PGLITE.fresh();
   cp = await (await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: '1500ms' } })).loginAsAdmin();
   bobToken = await cp.createUser('bob');
-  agent = await startDockerAgent();
+  agent = await startDockerAgent(cp.url, AGENT_ID, { env: { HEARTBEAT_INTERVAL: '500ms' }, logs: agentLogs });
   sessionId = await startSession();
 });
 after(async () => {
@@ -181,7 +170,7 @@ test('when the agent goes away its viewers close with "agent offline", and new v
     reason: 'agent offline',
   });
 
-  agent = await startDockerAgent();
+  agent = await startDockerAgent(cp.url, AGENT_ID, { env: { HEARTBEAT_INTERVAL: '500ms' }, logs: agentLogs });
   await waitFor('agent back', () => cp.cp.hub.connectedAgents > 0);
   const again = openViewer(viewerUrl(sessionId, (await ticketFor(sessionId)).ticket));
   assert.equal((await rfbFirstUpdate(createWebSocketStream(again))).banner, 'RFB 003.008\n');

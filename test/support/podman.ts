@@ -1,5 +1,15 @@
 import type Docker from 'dockerode';
-import { connectDocker, demuxLogs, LABELS } from '@streamspace/agent';
+import type { Writable } from 'node:stream';
+import {
+  connectDocker,
+  createAgentLogger,
+  demuxLogs,
+  LABELS,
+  loadAgentConfig,
+  startAgent,
+  type RunningAgent,
+} from '@streamspace/agent';
+import { AGENT_TOKEN } from './control-plane.js';
 
 export const TEST_DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/streamspace-podman.sock';
 export const XTERM_IMAGE = 'streamspace/xterm:latest';
@@ -64,4 +74,31 @@ export async function execIn(docker: Docker, container: string, command: string)
     stream.on('error', reject);
   });
   return demuxLogs(Buffer.concat(chunks));
+}
+
+/**
+ * A real Docker agent, in this process, on the test podman, registered with `controlPlaneUrl`.
+ * With `logs` it logs at info there (tests assert on its lines); otherwise it is silent.
+ */
+export async function startDockerAgent(
+  controlPlaneUrl: string,
+  agentId: string,
+  options: { env?: Record<string, string>; logs?: Writable } = {},
+): Promise<RunningAgent> {
+  const loaded = loadAgentConfig(
+    {
+      AGENT_ID: agentId,
+      CONTROL_PLANE_URL: controlPlaneUrl,
+      AGENT_TOKEN,
+      DOCKER_HOST: TEST_DOCKER_HOST,
+      ...options.env,
+    },
+    { platform: 'docker' },
+  );
+  if (!loaded.ok) throw new Error(`test agent config invalid: ${loaded.problems.join('; ')}`);
+  const agent = await startAgent(loaded.config, {
+    logger: createAgentLogger(options.logs ? 'info' : 'silent', options.logs),
+  });
+  await agent.registered;
+  return agent;
 }
