@@ -109,11 +109,28 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   assert.ok(written);
   await page.screenshot({ path: `${ARTIFACTS}viewer.png` });
 
+  // Paste in: text sent from the viewer's clipboard field becomes the session's clipboard and
+  // PRIMARY selection (Xvnc sets both), which a middle click pastes into the terminal.
+  const box = (await page.locator('.screen canvas').boundingBox())!;
+  await page.fill('input[aria-label=Clipboard]', 'echo pasted-in-42 > /tmp/paste');
+  await page.press('input[aria-label=Clipboard]', 'Enter');
+  await page.click('.screen canvas');
+  await waitFor(
+    'the pasted command ran in the container',
+    async () => {
+      // xterm asks Xvnc for PRIMARY, which asks the browser: the first click may come too early.
+      await page.mouse.click(box.x + 200, box.y + 200, { button: 'middle' });
+      await page.keyboard.press('Enter');
+      return (await execIn(docker, containerName(sessionId), 'cat /tmp/paste 2>/dev/null')).trim() === 'pasted-in-42';
+    },
+    15_000,
+    500,
+  );
+
   // Copy out: a selection in the session (xterm puts it on CLIPBOARD, Xvnc sends it to viewers)
   // lands in the viewer's clipboard field.
   await page.keyboard.type('clear; echo copyme12345');
   await page.keyboard.press('Enter');
-  const box = (await page.locator('.screen canvas').boundingBox())!;
   await waitFor(
     'a selection in the session reaches the viewer',
     async () => {
@@ -123,23 +140,6 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
     },
     15_000,
     500,
-  );
-
-  // Paste in: text sent from the viewer's clipboard field becomes the session's clipboard and
-  // PRIMARY selection (Xvnc sets both), which a middle click pastes into the terminal.
-  await page.fill('input[aria-label=Clipboard]', 'echo pasted-in-42 > /tmp/paste');
-  await page.press('input[aria-label=Clipboard]', 'Enter');
-  await page.keyboard.type('clear');
-  await page.click('.screen canvas');
-  await page.keyboard.press('Enter');
-  await page.mouse.click(box.x + 200, box.y + 200, { button: 'middle' });
-  await page.keyboard.press('Enter');
-  await waitFor(
-    'the pasted command ran in the container',
-    async () =>
-      (await execIn(docker, containerName(sessionId), 'cat /tmp/paste 2>/dev/null')).trim() === 'pasted-in-42',
-    15_000,
-    200,
   );
 
   await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, { body: { state: 'stopped' } });

@@ -5,7 +5,9 @@ import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../su
 import { AgentSimulator } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import { dialRawTunnel, tunnelUrl } from '@streamspace/agent';
 
 // Several control-plane replicas behind a load balancer share one PostgreSQL: state lives there,
 // commands reach the replica holding the agent through LISTEN/NOTIFY.
@@ -113,22 +115,15 @@ const openViewerOn = async (replica: TestControlPlane, sessionId: string) => {
   await new Promise((resolve) => viewer.once('open', resolve));
   return { viewer, closed };
 };
-/** What an agent does on open_tunnel: dial the tunnel back, here to its own replica. */
-const dialTunnel = (replica: TestControlPlane, tunnelId: string, token: string) =>
-  new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`${replica.wsUrl.replace(/\/agent\/ws$/, '')}/agent/tunnel/${tunnelId}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => reject(new Error(`${response.statusCode} ${body}`)));
-    });
-    ws.once('error', reject);
-  });
-const nextMessage = (ws: WebSocket) =>
-  new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString())));
+/** What an agent does on open_tunnel (its own dialler): dial the tunnel back, here to replica A. */
+const dialTunnel = async (replica: TestControlPlane, tunnelId: string, token: string) =>
+  (await dialRawTunnel(tunnelUrl(replica.wsUrl, tunnelId), token)).socket;
+const nextMessage = (source: WebSocket | Duplex) =>
+  new Promise<string>((resolve) =>
+    source instanceof WebSocket
+      ? source.once('message', (data: Buffer) => resolve(data.toString()))
+      : source.once('data', (data: Buffer) => resolve(data.toString())),
+  );
 
 test('a viewer on replica B streams from a session whose agent is on replica A: A relays the tunnel to B', async () => {
   const { agent } = await AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: 'vnc-on-a' });
@@ -145,19 +140,19 @@ test('a viewer on replica B streams from a session whose agent is on replica A: 
     .executeTakeFirstOrThrow();
   assert.deepEqual(stored.command_data, { tunnel_id: tunnelId }, 'the token is never stored');
 
-  await assert.rejects(dialTunnel(a, tunnelId, 'forged'), /^Error: 401 .*wrong or missing token/);
-  await assert.rejects(dialTunnel(a, randomUUID(), token), /^Error: 401/, 'a token is good for its tunnel only');
+  await assert.rejects(dialTunnel(a, tunnelId, 'forged'), /^Error: HTTP 401: wrong or missing token/);
+  await assert.rejects(dialTunnel(a, randomUUID(), token), /^Error: HTTP 401/, 'a token is good for its tunnel only');
 
   // The agent's dial lands on A (its CONTROL_PLANE_URL); the viewer waits on B.
   const tunnel = await dialTunnel(a, tunnelId, token);
-  tunnel.send(Buffer.from('RFB 003.008\n'));
+  tunnel.write('RFB 003.008\n');
   assert.equal(await nextMessage(viewer), 'RFB 003.008\n');
   viewer.send(Buffer.from('RFB 003.008\n'));
   assert.equal(await nextMessage(tunnel), 'RFB 003.008\n');
-  await assert.rejects(dialTunnel(a, tunnelId, token), /^Error: 409 .*already joined/, 'a tunnel is joined once');
+  await assert.rejects(dialTunnel(a, tunnelId, token), /^Error: HTTP 409: .*already joined/, 'a tunnel is joined once');
 
   // The VNC server ends the stream while the agent stays online.
-  tunnel.close();
+  tunnel.end();
   assert.deepEqual(await closed, { code: 4505, reason: 'stream closed by the agent' });
   await agent.close();
 });
@@ -169,10 +164,10 @@ test('an agent on replica A that dies closes a viewer on replica B with "agent o
   const open = await agent.next('command', (m) => m.payload.type === 'open_tunnel');
   const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
   const tunnel = await dialTunnel(a, tunnelId, token);
-  tunnel.send(Buffer.from('RFB 003.008\n'));
+  tunnel.write('RFB 003.008\n');
   await nextMessage(viewer);
   // Both of the agent's connections drop at once, as when its process is killed.
-  tunnel.terminate();
+  tunnel.destroy();
   await agent.kill();
   assert.deepEqual(await closed, { code: 4503, reason: 'agent offline' });
 });

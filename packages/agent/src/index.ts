@@ -19,3 +19,4 @@ export { connectDocker } from './drivers/docker/docker-connection.js';
 export { DockerDriver } from './drivers/docker/docker-driver.js';
 export { LABELS, containerName, homeVolumeName } from './drivers/docker/labels.js';
 export { demuxLogs } from './drivers/docker/docker-logs.js';
+export { dialRawTunnel, tunnelUrl } from './tunnel/vnc-tunnel.js';

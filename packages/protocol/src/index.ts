@@ -6,3 +6,4 @@ export * from './control-plane-messages.js';
 export * from './frame-codec.js';
 export * from './duration.js';
 export * from './vnc-close.js';
+export * from './tunnel-handshake.js';

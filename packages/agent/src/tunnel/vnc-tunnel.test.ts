@@ -1,40 +1,66 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
 import pino from 'pino';
-import { VncTunnel, tunnelUrl } from './vnc-tunnel.js';
+import { VncTunnel, dialRawTunnel, tunnelUrl } from './vnc-tunnel.js';
 
 test('tunnel URLs keep the control plane origin and replace the path', () => {
   assert.equal(tunnelUrl('wss://cp.example.com/agent/ws?x=1', 'abc'), 'wss://cp.example.com/agent/tunnel/abc');
 });
 
-test('bytes the control plane sends together with its 101 reach the VNC server, and the way back works', async () => {
+/** The control plane's side of the raw tunnel handshake, on a plain HTTP server. */
+async function fakeControlPlane(onTunnel: (request: IncomingMessage, socket: Duplex) => void) {
+  const server = createHttpServer((_request, response) => response.writeHead(404).end());
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+    if (request.headers.authorization !== 'Bearer one-time-token') {
+      const body = JSON.stringify({ error: 'unauthorized', message: 'wrong token' });
+      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${websocketAccept(String(request.headers['sec-websocket-key']))}\r\n` +
+        `Sec-WebSocket-Protocol: ${request.headers['sec-websocket-protocol']}\r\n\r\n`,
+    );
+    onTunnel(request, socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: (id: string) => `ws://127.0.0.1:${(server.address() as AddressInfo).port}/agent/tunnel/${id}` };
+}
+
+test('bytes the control plane sends together with its 101 reach the VNC server, and the way back is raw too', async () => {
   // The VNC side: an echo server on loopback.
   const vnc = createServer((socket) => socket.pipe(socket));
   await new Promise<void>((resolve) => vnc.listen(0, '127.0.0.1', resolve));
-  // The control plane's side: sends at once on upgrade, as the proxy does with a waiting viewer.
-  const cp = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => cp.once('listening', resolve));
-  const echoed = new Promise<Buffer>((resolve) =>
-    cp.once('connection', (ws, request) => {
-      assert.equal(request.headers.authorization, 'Bearer one-time-token');
-      ws.send(Buffer.from('hello through the tunnel'));
-      ws.once('message', (data: Buffer) => resolve(data));
-    }),
-  );
+  let received!: (data: Buffer) => void;
+  const echoed = new Promise<Buffer>((resolve) => (received = resolve));
+  const cp = await fakeControlPlane((request, socket) => {
+    assert.equal(request.headers['sec-websocket-protocol'], RAW_TUNNEL_PROTOCOL);
+    // Written at once after the 101, before the agent has anything piped: it must not be lost.
+    socket.write('hello through the tunnel');
+    socket.once('data', received);
+  });
   const tunnel = await VncTunnel.open({
     id: 't1',
     token: 'one-time-token',
     endpoint: { host: '127.0.0.1', port: (vnc.address() as AddressInfo).port },
-    url: `ws://127.0.0.1:${(cp.address() as AddressInfo).port}/agent/tunnel/t1`,
+    url: cp.url('t1'),
     logger: pino({ level: 'silent' }),
   });
-  assert.equal((await echoed).toString(), 'hello through the tunnel');
+  assert.equal((await echoed).toString(), 'hello through the tunnel', 'unframed both ways');
   tunnel.close();
   await tunnel.closed;
-  cp.close();
+  cp.server.close();
   vnc.close();
+});
+
+test("a refused tunnel rejects with the control plane's reason", async () => {
+  const { server, url } = await fakeControlPlane(() => undefined);
+  await assert.rejects(dialRawTunnel(url('t3'), 'forged'), /^Error: HTTP 401: wrong token$/);
+  server.close();
 });
 
 test('a VNC port that refuses fails the open before the control plane is dialled', async () => {

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import WebSocket from 'ws';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
 import type { VncEndpoint } from '../drivers/session-driver.js';
 
-const HIGH_WATER_BYTES = 1024 * 1024;
-const LOW_WATER_BYTES = 256 * 1024;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** The data WebSocket's URL: the control plane's origin from CONTROL_PLANE_URL, our tunnel's path. */
 export function tunnelUrl(controlPlaneUrl: string, tunnelId: string): string {
@@ -15,9 +18,67 @@ export function tunnelUrl(controlPlaneUrl: string, tunnelId: string): string {
 }
 
 /**
- * One VNC stream: a TCP connection to the session's VNC port joined to a WebSocket the agent dials
- * out to the control plane. Each side is paused while the other's buffer is over the high-water
- * mark, so a slow viewer slows the VNC server instead of growing memory.
+ * Dials the control plane for one tunnel: a WebSocket handshake (so proxies pass it) asking for
+ * the raw tunnel subprotocol, after which the connection carries VNC bytes unframed. Resolves with
+ * the socket and any bytes that arrived with the 101; rejects with the control plane's reason.
+ */
+export function dialRawTunnel(url: string, token: string): Promise<{ socket: Duplex; head: Buffer }> {
+  const target = new URL(url);
+  const secure = target.protocol === 'wss:' || target.protocol === 'https:';
+  const key = randomBytes(16).toString('base64');
+  const request = (secure ? httpsRequest : httpRequest)({
+    hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: target.port || (secure ? 443 : 80),
+    path: `${target.pathname}${target.search}`,
+    headers: {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': key,
+      'Sec-WebSocket-Protocol': RAW_TUNNEL_PROTOCOL,
+      Authorization: `Bearer ${token}`,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    request.setTimeout(HANDSHAKE_TIMEOUT_MS, () =>
+      request.destroy(new Error(`no answer from ${target.host} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)),
+    );
+    request.once('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (
+        response.headers['sec-websocket-accept'] !== websocketAccept(key) ||
+        response.headers['sec-websocket-protocol'] !== RAW_TUNNEL_PROTOCOL
+      ) {
+        socket.destroy();
+        reject(new Error(`${target.host} did not accept the raw tunnel protocol; upgrade the control plane`));
+        return;
+      }
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      resolve({ socket, head });
+    });
+    request.once('response', (response: IncomingMessage) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk.slice(0, 1000)));
+      response.on('end', () => {
+        let message = body;
+        try {
+          message = (JSON.parse(body) as { message?: string }).message ?? body;
+        } catch {
+          // not JSON: keep the text
+        }
+        reject(new Error(`HTTP ${response.statusCode}: ${message}`));
+      });
+    });
+    request.once('error', reject);
+    request.end();
+  });
+}
+
+/**
+ * One VNC stream: a TCP connection to the session's VNC port piped to a raw tunnel the agent dials
+ * out to the control plane. Streams' pipe() backpressure in both directions means a slow viewer
+ * slows the VNC server instead of growing memory.
  */
 export class VncTunnel {
   readonly closed: Promise<void>;
@@ -26,24 +87,16 @@ export class VncTunnel {
   private constructor(
     readonly id: string,
     private readonly tcp: Socket,
-    private readonly ws: WebSocket,
+    private readonly link: Duplex,
   ) {
     this.closed = new Promise((resolve) => (this.#close = resolve));
-    tcp.on('data', (chunk: Buffer) => {
-      ws.send(chunk, { binary: true }, () => {
-        if (tcp.isPaused() && ws.bufferedAmount < LOW_WATER_BYTES) tcp.resume();
-      });
-      if (ws.bufferedAmount > HIGH_WATER_BYTES) tcp.pause();
-    });
-    ws.on('message', (data: Buffer) => {
-      if (!tcp.write(data)) ws.pause();
-    });
-    tcp.on('drain', () => ws.resume());
+    tcp.pipe(link);
+    link.pipe(tcp);
     const end = () => this.close();
-    tcp.on('close', end);
-    tcp.on('error', end);
-    ws.on('close', end);
-    ws.on('error', end);
+    for (const socket of [tcp, link]) {
+      socket.on('close', end);
+      socket.on('error', end);
+    }
   }
 
   /** Connects to VNC first (so a dead session fails before the control plane is dialled), then dials. */
@@ -63,34 +116,22 @@ export class VncTunnel {
     });
     tcp.setNoDelay(true);
     tcp.pause(); // nothing flows until the control plane's side is open
-    const ws = new WebSocket(options.url, {
-      headers: { authorization: `Bearer ${options.token}` },
-      perMessageDeflate: false,
-    });
-    // Handlers go on before 'open': the control plane may forward viewer bytes in the same packet as
-    // its 101 response, and ws emits them right after 'open', before an awaiting caller resumes.
-    const tunnel = new VncTunnel(options.id, tcp, ws);
     try {
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('unexpected-response', (_request, response) =>
-          reject(new Error(`control plane refused tunnel ${options.id}: HTTP ${response.statusCode}`)),
-        );
-        ws.once('error', reject);
-        ws.once('close', () => reject(new Error(`tunnel ${options.id} closed before it opened`)));
+      const { socket, head } = await dialRawTunnel(options.url, options.token).catch((error: Error) => {
+        throw new Error(`control plane refused tunnel ${options.id}: ${error.message}`);
       });
+      // Viewer bytes the control plane sent together with its 101.
+      if (head.length > 0) tcp.write(head);
+      return new VncTunnel(options.id, tcp, socket);
     } catch (error) {
-      tunnel.close();
+      tcp.destroy();
       throw error;
     }
-    tcp.resume();
-    return tunnel;
   }
 
   close(): void {
     this.tcp.destroy();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
-      this.ws.close(1000, 'tunnel closed');
+    this.link.destroy();
     this.#close();
   }
 }

@@ -1,28 +1,30 @@
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 
-/** Above this many bytes queued towards one side, the other side stops being read. */
+/** Above this many bytes queued towards the viewer, the agent's side stops being read. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 const LOW_WATER_BYTES = 256 * 1024;
 
 /**
- * Joins two WebSockets byte for byte, in both directions, with backpressure: when the receiving
- * side's send buffer passes the high-water mark the sending side's socket is paused (TCP then
- * pushes back to its peer) until the buffer drains below the low-water mark. Memory per stream
- * stays bounded whatever the two ends' speeds.
+ * Joins a viewer's WebSocket to an agent's raw tunnel: each chunk from the agent is framed once,
+ * as one binary message, and each message from the viewer is written through unframed. Backpressure
+ * both ways: the tunnel is paused while the viewer's send buffer is over the high-water mark (TCP
+ * then pushes back to the agent and on to the VNC server), the viewer while the tunnel's write
+ * buffer is full. Memory per stream stays bounded whatever the two ends' speeds.
  */
-export function splice(a: WebSocket, b: WebSocket, onActivity: () => void): void {
-  pipe(a, b, onActivity);
-  pipe(b, a, onActivity);
-}
-
-function pipe(from: WebSocket, to: WebSocket, onActivity: () => void) {
-  const resumeIfDrained = () => {
-    if (from.isPaused && to.bufferedAmount < LOW_WATER_BYTES) from.resume();
+export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void): void {
+  const resumeTunnel = () => {
+    if (tunnel.isPaused() && viewer.bufferedAmount < LOW_WATER_BYTES) tunnel.resume();
   };
-  from.on('message', (data: Buffer, isBinary: boolean) => {
+  tunnel.on('data', (chunk: Buffer) => {
     onActivity();
-    if (to.readyState !== WebSocket.OPEN) return;
-    to.send(data, { binary: isBinary }, resumeIfDrained);
-    if (to.bufferedAmount > HIGH_WATER_BYTES && !from.isPaused) from.pause();
+    if (viewer.readyState !== WebSocket.OPEN) return;
+    viewer.send(chunk, { binary: true }, resumeTunnel);
+    if (viewer.bufferedAmount > HIGH_WATER_BYTES && !tunnel.isPaused()) tunnel.pause();
   });
+  viewer.on('message', (data: Buffer) => {
+    onActivity();
+    if (!tunnel.write(data)) viewer.pause();
+  });
+  tunnel.on('drain', () => viewer.resume());
 }

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
-import { VncClose, type VncCloseName } from '@streamspace/protocol';
+import { RAW_TUNNEL_PROTOCOL, VncClose, websocketAccept, type VncCloseName } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { redeemTicket } from '../db/queries/vnc-tickets.js';
 import { findSession } from '../db/queries/sessions.js';
@@ -40,7 +41,8 @@ interface Stream {
   sessionId: string;
   agentUuid: string;
   viewer: WebSocket;
-  agentSide: WebSocket | undefined;
+  /** The agent's raw tunnel, once it has dialled in. */
+  agentSide: Duplex | undefined;
   lastActivity: number;
   timer: NodeJS.Timeout;
 }
@@ -210,30 +212,48 @@ export class VncProxy {
       refuseUpgrade(socket, 409, `tunnel ${tunnelId} is already joined`);
       return;
     }
-    this.#wss.handleUpgrade(request, socket, head, (agentSide) => {
-      clearTimeout(stream.timer);
-      stream.agentSide = agentSide;
-      if (stream.viewer.readyState !== WebSocket.OPEN) {
-        agentSide.close(1000, 'viewer left');
-        return;
-      }
-      this.o.metrics.wsConnections.inc({ kind: 'tunnel' });
-      agentSide.on('close', () => {
-        this.o.metrics.wsConnections.dec({ kind: 'tunnel' });
-        void this.#agentSideClosed(stream);
-      });
-      agentSide.on('error', () => undefined);
-      splice(stream.viewer, agentSide, () => (stream.lastActivity = Date.now()));
-      stream.viewer.resume();
-      this.o.logger.info(
-        { sessionId: stream.sessionId, tunnelId },
-        `VNC proxy connection established for session ${stream.sessionId}`,
+    const key = request.headers['sec-websocket-key'];
+    const protocols = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (!key || !protocols.includes(RAW_TUNNEL_PROTOCOL)) {
+      refuseUpgrade(
+        socket,
+        426,
+        `tunnel ${tunnelId}: ask for the ${RAW_TUNNEL_PROTOCOL} subprotocol; upgrade the agent`,
       );
+      return;
+    }
+    clearTimeout(stream.timer);
+    if (stream.viewer.readyState !== WebSocket.OPEN) {
+      refuseUpgrade(socket, 410, `tunnel ${tunnelId}: the viewer has left`);
+      return;
+    }
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${websocketAccept(key)}\r\nSec-WebSocket-Protocol: ${RAW_TUNNEL_PROTOCOL}\r\n\r\n`,
+    );
+    (socket as Socket).setNoDelay?.(true);
+    (socket as Socket).setTimeout?.(0);
+    stream.agentSide = socket;
+    this.o.metrics.wsConnections.inc({ kind: 'tunnel' });
+    socket.on('close', () => {
+      this.o.metrics.wsConnections.dec({ kind: 'tunnel' });
+      void this.#agentSideClosed(stream);
     });
+    socket.on('error', () => undefined);
+    // A VNC stream has no use for half-closed: the agent's end is the stream's end.
+    socket.on('end', () => socket.destroy());
+    splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()));
+    if (head.length > 0) socket.unshift(head);
+    stream.viewer.resume();
+    this.o.logger.info(
+      { sessionId: stream.sessionId, tunnelId },
+      `VNC proxy connection established for session ${stream.sessionId}`,
+    );
   }
 
   /** A tunnel whose viewer is on another replica: pass the agent's dial on to it. */
   async #relayTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, tunnelId: string) {
+    socket.pause(); // held until piped to the viewer's replica
     try {
       const tunnel = await findTunnel(this.o.db, tunnelId);
       if (!tunnel || tunnel.replica_id === this.o.replicaId) {
@@ -283,7 +303,7 @@ export class VncProxy {
     clearTimeout(stream.timer);
     void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
     if (name) closeSocket(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
-    if (stream.agentSide) closeSocket(stream.agentSide, 1000, 'stream ended');
+    stream.agentSide?.destroy();
   }
 
   stop() {
