@@ -431,3 +431,21 @@ test('NOTES.txt renders and tells where the admin password is', async () => {
     /kubectl get secret streamspace-admin-credentials -n streamspace -o jsonpath='\{\.data\.password\}'/,
   );
 });
+
+test("the README's helm install commands use existing values and render", async () => {
+  const readme = await readFile(join(chartDir, '../../../README.md'), 'utf8');
+  const values = parse(await readChartFile('values.yaml'));
+  const commands = [...readme.matchAll(/helm install streamspace deploy\/helm\/streamspace[^`]*?(?=\n```)/g)];
+  assert.ok(commands.length >= 2, `${commands.length} helm install commands`);
+  for (const [command] of commands) {
+    const set: Record<string, string> = {};
+    for (const [, key, value] of command.matchAll(/--set ([\w.]+)=(\S+)/g)) {
+      assert.ok(
+        key!.split('.').reduce<any>((node, k) => (node && k in node ? node[k] : undefined), values) !== undefined,
+        key,
+      );
+      set[key!] = value!;
+    }
+    for (const object of await render({ set })) validateKubernetesObject(object);
+  }
+});
