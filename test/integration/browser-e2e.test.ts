@@ -65,11 +65,29 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   await page.fill('input[name=username]', 'admin');
   await page.fill('input[name=password]', ADMIN_PASSWORD);
   await page.click('button[type=submit]');
+  await page.locator('li[data-template=xterm]').waitFor();
+  // Record every start-up step the page shows; they come and go within a second or two.
+  await page.evaluate(() => {
+    const seen: string[] = ((window as unknown as { steps: string[] }).steps = []);
+    new MutationObserver(() => {
+      document.querySelectorAll('[data-step]').forEach((el) => {
+        const step = el.getAttribute('data-step')!;
+        if (el.querySelector('progress') && seen.at(-1) !== step) seen.push(step);
+      });
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
   await page.click('li[data-template=xterm] button');
   // The state arrives by server-sent events: the page never polls.
   const running = page.locator('li[data-state=running]');
   await running.waitFor({ timeout: 60_000 });
   const sessionId = (await running.getAttribute('data-session'))!;
+  const steps = await page.evaluate(() => (window as unknown as { steps: string[] }).steps);
+  assert.ok(steps.includes('vnc'), `the agent's progress steps were shown with a bar: ${steps.join(' → ')}`);
+  assert.deepEqual(
+    steps.filter((step) => !['waiting', 'image', 'container', 'vnc'].includes(step)),
+    [],
+    'only the steps the agent reports',
+  );
   await page.screenshot({ path: `${ARTIFACTS}home.png` });
 
   await running.locator('a', { hasText: 'Open' }).click();
@@ -105,6 +123,23 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
     },
     15_000,
     500,
+  );
+
+  // Paste in: text sent from the viewer's clipboard field becomes the session's clipboard and
+  // PRIMARY selection (Xvnc sets both), which a middle click pastes into the terminal.
+  await page.fill('input[aria-label=Clipboard]', 'echo pasted-in-42 > /tmp/paste');
+  await page.press('input[aria-label=Clipboard]', 'Enter');
+  await page.keyboard.type('clear');
+  await page.click('.screen canvas');
+  await page.keyboard.press('Enter');
+  await page.mouse.click(box.x + 200, box.y + 200, { button: 'middle' });
+  await page.keyboard.press('Enter');
+  await waitFor(
+    'the pasted command ran in the container',
+    async () =>
+      (await execIn(docker, containerName(sessionId), 'cat /tmp/paste 2>/dev/null')).trim() === 'pasted-in-42',
+    15_000,
+    200,
   );
 
   await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, { body: { state: 'stopped' } });
@@ -162,6 +197,35 @@ test('an admin adds a user on the users page, and that user sees no admin links'
   await carol.locator('li[data-template=xterm]').waitFor();
   assert.equal(await carol.locator('nav.admin').count(), 0);
   await carol.close();
+});
+
+test('an admin adds, edits and removes a template on the templates page, and the catalog follows', async () => {
+  await page.goto(`${cp.url}/#/templates`);
+  await page.fill('form input[aria-label=Name]', 'gimp');
+  await page.fill('form input[aria-label="Display name"]', 'GIMP');
+  await page.fill('form input[aria-label=Image]', 'streamspace/gimp:latest');
+  await page.click('button:has-text("Add template")');
+  const row = page.locator('tr[data-template-row=gimp]');
+  await row.waitFor();
+
+  await row.locator('button', { hasText: 'Edit' }).click();
+  await row.locator('input[aria-label="Display name"]').fill('GIMP image editor');
+  await row.locator('input[aria-label="Memory MB"]').fill('2048');
+  await row.locator('input[name=persistent_home]').check();
+  await row.locator('button', { hasText: 'Save' }).click();
+  await row.locator('td', { hasText: 'GIMP image editor' }).waitFor();
+  const saved = (await cp.api('GET', '/api/v1/templates/gimp')).body;
+  assert.equal(saved.display_name, 'GIMP image editor');
+  assert.equal(saved.memory_limit_mb, 2048);
+  assert.equal(saved.persistent_home, true);
+  assert.equal(saved.image, 'streamspace/gimp:latest', 'fields not edited are kept');
+
+  await page.goto(cp.url);
+  await page.locator('li[data-template=gimp]', { hasText: 'GIMP image editor' }).waitFor();
+  await page.goto(`${cp.url}/#/templates`);
+  await page.locator('tr[data-template-row=gimp] button', { hasText: 'Remove' }).click();
+  await page.locator('tr[data-template-row=gimp]').waitFor({ state: 'detached' });
+  assert.equal((await cp.api('GET', '/api/v1/templates/gimp')).status, 404);
 });
 
 test('a wrong password shows the reason on the login page', async () => {

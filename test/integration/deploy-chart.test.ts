@@ -52,6 +52,7 @@ const VARIANTS: Record<string, RenderOptions['set']> = {
     'k8sAgent.config.region': 'eu-west-1',
     'k8sAgent.config.sessionStorageClass': 'fast',
     'k8sAgent.config.sessionHomeSize': '5Gi',
+    'k8sAgent.config.sessionImagePullPolicy': 'Never',
     'controlPlane.replicaCount': 3,
   },
   'existing Secrets everywhere': {
@@ -158,7 +159,11 @@ for (const [variant, set] of Object.entries(VARIANTS)) {
     for (const object of objects) validateKubernetesObject(object);
     const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
     assert.equal(new Set(names).size, names.length, `no duplicates in ${names.join(', ')}`);
-    for (const { container } of containers(objects)) {
+    const all = containers(objects).map((c) => c.container);
+    const expected = ['control-plane', ...(set?.['k8sAgent.enabled'] ? ['agent'] : [])];
+    if (set?.['postgresql.enabled'] !== false) expected.push('postgresql');
+    assert.deepEqual(all.map((c) => c.name).sort(), expected.sort());
+    for (const container of all) {
       if (container.name !== 'postgresql') assert.deepEqual(unknownEnv(container), [], container.name);
     }
   });
@@ -220,6 +225,9 @@ test('k8sAgent.enabled renders the agent Deployment, its ServiceAccount and a Ro
   assert.equal(env(agent, 'AGENT_ID').value, 'streamspace-k8s-agent');
   assert.equal(env(agent, 'PLATFORM').value, 'kubernetes');
   assert.equal(env(agent, 'HEARTBEAT_INTERVAL').value, '10s');
+  for (const unset of ['REGION', 'SESSION_STORAGE_CLASS', 'SESSION_HOME_SIZE', 'SESSION_IMAGE_PULL_POLICY']) {
+    assert.equal(env(agent, unset), undefined, `${unset} is left to the agent's default`);
+  }
   assert.equal(env(agent, 'NAMESPACE').value, 'streamspace');
   assert.deepEqual(env(agent, 'AGENT_NAMESPACE').valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
   assert.equal(env(agent, 'CONTROL_PLANE_URL').value, 'ws://streamspace.streamspace.svc:8080/agent/ws');
@@ -250,6 +258,10 @@ test('k8sAgent.config: session namespace, id, URL and limits reach the agent; th
       'k8sAgent.config.heartbeatInterval': '20s',
       'k8sAgent.config.maxSessions': 25,
       'k8sAgent.config.maxCpu': '12.5',
+      'k8sAgent.config.region': 'eu-west-1',
+      'k8sAgent.config.sessionStorageClass': 'fast',
+      'k8sAgent.config.sessionHomeSize': '10Gi',
+      'k8sAgent.config.sessionImagePullPolicy': 'Never',
     },
   });
   const [agent] = find(objects, 'Deployment', 'streamspace-k8s-agent').spec.template.spec.containers;
@@ -259,6 +271,10 @@ test('k8sAgent.config: session namespace, id, URL and limits reach the agent; th
   assert.equal(env(agent, 'HEARTBEAT_INTERVAL').value, '20s', 'a remote control plane decides; no local check');
   assert.equal(env(agent, 'MAX_SESSIONS').value, '25');
   assert.equal(env(agent, 'MAX_CPU').value, '12.5');
+  assert.equal(env(agent, 'REGION').value, 'eu-west-1');
+  assert.equal(env(agent, 'SESSION_STORAGE_CLASS').value, 'fast');
+  assert.equal(env(agent, 'SESSION_HOME_SIZE').value, '10Gi');
+  assert.equal(env(agent, 'SESSION_IMAGE_PULL_POLICY').value, 'Never');
   const role = find(objects, 'Role', 'streamspace-k8s-agent');
   const binding = find(objects, 'RoleBinding', 'streamspace-k8s-agent');
   assert.equal(role.metadata.namespace, 'sessions');

@@ -4,6 +4,7 @@ import { sharedPostgres } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { AgentSimulator } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 
 // Several control-plane replicas behind a load balancer share one PostgreSQL: state lives there,
@@ -90,22 +91,88 @@ test('heartbeats are written in batches, not one statement each', async () => {
   for (const { agent } of agents) await agent.close();
 });
 
-test('a viewer on replica B of a session whose agent is on replica A is told why it cannot be joined yet', async () => {
-  const { agent } = await AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: 'vnc-on-a' });
-  const created = await b.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } });
+const startedSessionOn = async (replica: TestControlPlane, agent: AgentSimulator) => {
+  const created = await replica.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } });
   const command = await agent.next('command', (m) => m.payload.session_id === created.body.id);
   agent.reportStatus(created.body.id, 'running');
   agent.send('command_result', { command_id: command.payload.command_id, ok: true });
   await waitFor(
     'running',
-    async () => (await b.api('GET', `/api/v1/sessions/${created.body.id}`)).body.state === 'running',
+    async () => (await replica.api('GET', `/api/v1/sessions/${created.body.id}`)).body.state === 'running',
   );
-  const { path } = (await b.api('POST', `/api/v1/sessions/${created.body.id}/connect`)).body;
-  const viewer = new WebSocket(`${b.url.replace('http', 'ws')}${path}`, ['binary'], { headers: { origin: b.url } });
-  const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+  return created.body.id as string;
+};
+const openViewerOn = async (replica: TestControlPlane, sessionId: string) => {
+  const { path } = (await replica.api('POST', `/api/v1/sessions/${sessionId}/connect`)).body;
+  const viewer = new WebSocket(`${replica.url.replace('http', 'ws')}${path}`, ['binary'], {
+    headers: { origin: replica.url },
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     viewer.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
-  assert.equal(closed.code, 4503);
-  assert.equal(closed.reason, 'agent is connected to replica replica-a; streams across replicas are not supported yet');
+  await new Promise((resolve) => viewer.once('open', resolve));
+  return { viewer, closed };
+};
+/** What an agent does on open_tunnel: dial the tunnel back, here to its own replica. */
+const dialTunnel = (replica: TestControlPlane, tunnelId: string, token: string) =>
+  new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(`${replica.wsUrl.replace(/\/agent\/ws$/, '')}/agent/tunnel/${tunnelId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => reject(new Error(`${response.statusCode} ${body}`)));
+    });
+    ws.once('error', reject);
+  });
+const nextMessage = (ws: WebSocket) =>
+  new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString())));
+
+test('a viewer on replica B streams from a session whose agent is on replica A: A relays the tunnel to B', async () => {
+  const { agent } = await AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: 'vnc-on-a' });
+  const sessionId = await startedSessionOn(b, agent);
+  const { viewer, closed } = await openViewerOn(b, sessionId);
+
+  const open = await agent.next('command', (m) => m.payload.type === 'open_tunnel');
+  const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
+  assert.ok(token, 'the agent gets a token');
+  const stored = await a.cp.database.db
+    .selectFrom('agent_commands')
+    .select('command_data')
+    .where('id', '=', open.payload.command_id)
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(stored.command_data, { tunnel_id: tunnelId }, 'the token is never stored');
+
+  await assert.rejects(dialTunnel(a, tunnelId, 'forged'), /^Error: 401 .*wrong or missing token/);
+  await assert.rejects(dialTunnel(a, randomUUID(), token), /^Error: 401/, 'a token is good for its tunnel only');
+
+  // The agent's dial lands on A (its CONTROL_PLANE_URL); the viewer waits on B.
+  const tunnel = await dialTunnel(a, tunnelId, token);
+  tunnel.send(Buffer.from('RFB 003.008\n'));
+  assert.equal(await nextMessage(viewer), 'RFB 003.008\n');
+  viewer.send(Buffer.from('RFB 003.008\n'));
+  assert.equal(await nextMessage(tunnel), 'RFB 003.008\n');
+  await assert.rejects(dialTunnel(a, tunnelId, token), /^Error: 409 .*already joined/, 'a tunnel is joined once');
+
+  // The VNC server ends the stream while the agent stays online.
+  tunnel.close();
+  assert.deepEqual(await closed, { code: 4505, reason: 'stream closed by the agent' });
   await agent.close();
+});
+
+test('an agent on replica A that dies closes a viewer on replica B with "agent offline"', async () => {
+  const { agent } = await AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: 'dies-on-a' });
+  const sessionId = await startedSessionOn(b, agent);
+  const { viewer, closed } = await openViewerOn(b, sessionId);
+  const open = await agent.next('command', (m) => m.payload.type === 'open_tunnel');
+  const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
+  const tunnel = await dialTunnel(a, tunnelId, token);
+  tunnel.send(Buffer.from('RFB 003.008\n'));
+  await nextMessage(viewer);
+  // Both of the agent's connections drop at once, as when its process is killed.
+  tunnel.terminate();
+  await agent.kill();
+  assert.deepEqual(await closed, { code: 4503, reason: 'agent offline' });
 });

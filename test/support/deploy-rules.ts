@@ -11,7 +11,13 @@ export const CONTROL_PLANE_ENV = new Set(Object.values(SETTINGS).map((s) => s.en
  * same time (session namespace, its own namespace, session storage); once it lands they are in
  * AGENT_SETTINGS too and this list adds nothing.
  */
-export const KUBERNETES_AGENT_ENV = ['NAMESPACE', 'AGENT_NAMESPACE', 'SESSION_STORAGE_CLASS', 'SESSION_HOME_SIZE'];
+export const KUBERNETES_AGENT_ENV = [
+  'NAMESPACE',
+  'AGENT_NAMESPACE',
+  'SESSION_STORAGE_CLASS',
+  'SESSION_HOME_SIZE',
+  'SESSION_IMAGE_PULL_POLICY',
+];
 export const AGENT_ENV = new Set([...AGENT_SETTINGS.map((s) => s.env), ...KUBERNETES_AGENT_ENV]);
 
 /**

@@ -4,6 +4,7 @@ import type { Schema } from './db/schema.js';
 import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import { deleteExpiredTickets } from './db/queries/vnc-tickets.js';
+import { deleteStaleTunnels } from './db/queries/vnc-tunnels.js';
 import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { Scheduler } from './scheduler/scheduler.js';
@@ -60,6 +61,7 @@ export class Maintenance {
       await sessions.failTimedOut(this.o.sessionStartTimeoutMs);
       await scheduler.placePending();
       await deleteExpiredTickets(db);
+      await deleteStaleTunnels(db);
       await hub.sweep();
       if (this.#databaseDown) logger.info('database reachable again; maintenance resumed');
       this.#databaseDown = false;

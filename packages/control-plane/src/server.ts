@@ -16,6 +16,8 @@ import { AgentHub, refuseUpgrade } from './hub/agent-hub.js';
 import { AgentMessageHandler } from './hub/agent-message-handler.js';
 import { Metrics } from './metrics/metrics.js';
 import { Maintenance } from './maintenance.js';
+import { addTunnelToken } from './vnc/tunnel-token.js';
+import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
 import { buildApp } from './api/build-app.js';
 import { createLogger } from './logger.js';
@@ -70,7 +72,14 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
   const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }));
-  const hub = new AgentHub({ database, agentToken: secrets.agentToken, replicaId: config.replicaId, logger, metrics });
+  const hub = new AgentHub({
+    database,
+    agentToken: secrets.agentToken,
+    replicaId: config.replicaId,
+    logger,
+    metrics,
+    completePayload: addTunnelToken(secrets.jwtSecret),
+  });
   hub.setHandler(
     new AgentMessageHandler({
       db,
@@ -109,6 +118,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger: logger.child({ component: 'vnc_proxy' }),
     publicUrl: config.publicUrl,
     idleTimeoutMs: config.vncProxyTimeoutMs,
+    tunnelSecret: secrets.jwtSecret,
+    replicaId: config.replicaId,
   });
   app.server.on('upgrade', (request, socket, head) => {
     if (!hub.handleUpgrade(request, socket, head) && !vnc.handleUpgrade(request, socket, head)) {
@@ -135,6 +146,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  vnc.setReplicaUrl(config.replicaUrl ?? defaultReplicaUrl(config.host, port));
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 
   let stopping: Promise<void> | undefined;

@@ -61,6 +61,12 @@ export const SETTINGS = {
     'How long a session may stay pending or starting before it becomes failed',
     100,
   ),
+  replicaUrl: url(
+    'REPLICA_URL',
+    "URL the other replicas reach this one at: an agent's VNC tunnel may arrive at any replica and is relayed to the one holding the viewer (in Kubernetes, the pod IP)",
+    'http://<first non-loopback IPv4>:PORT (http://HOST:PORT when HOST is an address)',
+    ['http:', 'https:'],
+  ),
   replicaId: optionalText(
     'REPLICA_ID',
     'Name of this control-plane replica, recorded on the agents it holds',
@@ -88,6 +94,8 @@ export interface ControlPlaneConfig {
   vncProxyTimeoutMs: number;
   sessionStartTimeoutMs: number;
   replicaId: string;
+  /** Undefined: derived from HOST and the listening port once the server listens. */
+  replicaUrl: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: ControlPlaneConfig } | { ok: false; problems: string[] };
@@ -160,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       vncProxyTimeoutMs: v.vncProxyTimeout,
       sessionStartTimeoutMs: v.sessionStartTimeout,
       replicaId: v.replicaId ?? defaultReplicaId(),
+      replicaUrl: v.replicaUrl,
     },
   };
 }

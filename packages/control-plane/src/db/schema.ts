@@ -123,6 +123,14 @@ export interface VncTicketsTable {
   created_at: CreatedAt;
 }
 
+export interface VncTunnelsTable {
+  id: string;
+  session_id: string;
+  replica_id: string;
+  replica_url: string;
+  created_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -138,6 +146,7 @@ export interface Schema {
   audit_log: AuditLogTable;
   login_failures: LoginFailuresTable;
   vnc_tickets: VncTicketsTable;
+  vnc_tunnels: VncTunnelsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

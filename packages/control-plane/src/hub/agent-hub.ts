@@ -29,6 +29,8 @@ export interface HubOptions {
   replicaId: string;
   logger: Logger;
   metrics: Metrics;
+  /** Adds what must reach the agent but never the database (a tunnel's token) as a command is sent. */
+  completePayload?: (type: string, payload: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**
@@ -199,7 +201,7 @@ export class AgentHub {
               command_id: command.id,
               type: command.command_type as never,
               session_id: command.session_id ?? '',
-              payload: command.command_data ?? {},
+              payload: this.#payloadFor(command.command_type, command.command_data ?? {}),
             },
           });
           connection.logger.info(
@@ -216,6 +218,10 @@ export class AgentHub {
     });
     this.#delivering.set(agentUuid, tracked);
     return tracked;
+  }
+
+  #payloadFor(type: string, payload: Record<string, unknown>) {
+    return this.options.completePayload ? this.options.completePayload(type, payload) : payload;
   }
 
   /** After a lost LISTEN connection, or on a periodic sweep: deliver anything waiting for our agents. */

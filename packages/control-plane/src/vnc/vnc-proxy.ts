@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -9,11 +9,15 @@ import type { Schema } from '../db/schema.js';
 import { redeemTicket } from '../db/queries/vnc-tickets.js';
 import { findSession } from '../db/queries/sessions.js';
 import { findUserById } from '../db/queries/users.js';
+import { isAgentOnline } from '../db/queries/agents.js';
+import { deleteTunnel, findTunnel, insertTunnel } from '../db/queries/vnc-tunnels.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { refuseUpgrade, type AgentHub } from '../hub/agent-hub.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { mayViewSession } from './stream-access.js';
 import { splice } from './splice.js';
+import { relayUpgrade } from './replica-relay.js';
+import { tunnelTokenMatches } from './tunnel-token.js';
 import { isUuid } from '../ids.js';
 
 export interface VncProxyOptions {
@@ -24,6 +28,9 @@ export interface VncProxyOptions {
   logger: Logger;
   publicUrl: string;
   idleTimeoutMs: number;
+  /** The replicas' shared secret: tunnel tokens are HMACs of the tunnel id under it. */
+  tunnelSecret: string;
+  replicaId: string;
   /** How long the agent has to dial the tunnel back after open_tunnel. */
   tunnelTimeoutMs?: number;
 }
@@ -33,7 +40,6 @@ interface Stream {
   sessionId: string;
   agentUuid: string;
   viewer: WebSocket;
-  tokenHash: Buffer;
   agentSide: WebSocket | undefined;
   lastActivity: number;
   timer: NodeJS.Timeout;
@@ -55,6 +61,8 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
  * The VNC path's control-plane end: a viewer's WebSocket at /vnc/{session_id}?ticket=… is joined,
  * byte for byte, to a data WebSocket the session's agent dials back to /agent/tunnel/{tunnel_id}
  * after an open_tunnel command. One tunnel per viewer: no multiplexing, no head-of-line blocking.
+ * The agent's dial may land on another replica (agents reach us through the load balancer); that
+ * replica relays it here, to the replica the vnc_tunnels row names.
  */
 export class VncProxy {
   readonly #wss = new WebSocketServer({
@@ -66,6 +74,7 @@ export class VncProxy {
   readonly #streams = new Map<string, Stream>();
   readonly #allowedOrigins: Set<string>;
   readonly #sweeper: NodeJS.Timeout;
+  #replicaUrl: string | undefined;
 
   constructor(private readonly o: VncProxyOptions) {
     this.#allowedOrigins = new Set([new URL(o.publicUrl).origin]);
@@ -77,6 +86,11 @@ export class VncProxy {
     // Idle streams are found by a sweep, not a timer reset on every frame of a busy stream.
     this.#sweeper = setInterval(() => this.#closeIdle(), Math.min(30_000, Math.max(100, o.idleTimeoutMs / 4)));
     this.#sweeper.unref();
+  }
+
+  /** Where other replicas reach this one; known once the server listens. */
+  setReplicaUrl(url: string) {
+    this.#replicaUrl = url;
   }
 
   get openStreams(): number {
@@ -141,21 +155,9 @@ export class VncProxy {
         return refuse('Forbidden');
       if (session.state !== 'running') return refuse('SessionNotRunning', `session is ${session.state}`);
       if (!session.agent_id) return refuse('AgentOffline');
-      if (!this.o.hub.holds(session.agent_id)) {
-        // Joining a viewer on this replica to an agent held by another needs replica-to-replica
-        // forwarding, which is not built yet: say so rather than blame the agent.
-        const agent = await this.o.db
-          .selectFrom('agents')
-          .select(['status', 'replica_id'])
-          .where('id', '=', session.agent_id)
-          .executeTakeFirst();
-        return agent?.status === 'online'
-          ? refuse(
-              'AgentOffline',
-              `agent is connected to replica ${agent.replica_id ?? '?'}; streams across replicas are not supported yet`,
-            )
-          : refuse('AgentOffline');
-      }
+      // The agent may be held by another replica: the command reaches it through the database.
+      if (!this.o.hub.holds(session.agent_id) && !(await isAgentOnline(this.o.db, session.agent_id)))
+        return refuse('AgentOffline');
       await this.#openTunnel(viewer, session.id, session.agent_id, log);
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');
@@ -165,13 +167,11 @@ export class VncProxy {
 
   async #openTunnel(viewer: WebSocket, sessionId: string, agentUuid: string, log: Logger) {
     const tunnelId = randomUUID();
-    const token = randomBytes(24).toString('base64url');
     const stream: Stream = {
       tunnelId,
       sessionId,
       agentUuid,
       viewer,
-      tokenHash: hashSecret(token),
       agentSide: undefined,
       lastActivity: Date.now(),
       timer: setTimeout(() => this.#end(stream, 'TunnelTimeout'), this.o.tunnelTimeoutMs ?? 10_000),
@@ -183,20 +183,31 @@ export class VncProxy {
       this.#end(stream, undefined);
     });
     viewer.on('error', () => undefined);
-    await this.o.dispatcher.enqueue({
-      agentUuid,
+    if (!this.#replicaUrl) throw new Error('VNC proxy used before the server listens');
+    await insertTunnel(this.o.db, {
+      id: tunnelId,
       sessionId,
-      type: 'open_tunnel',
-      data: { tunnel_id: tunnelId, token },
+      replicaId: this.o.replicaId,
+      replicaUrl: this.#replicaUrl,
     });
+    // The token is added as the command is sent (hub's completePayload), never stored.
+    await this.o.dispatcher.enqueue({ agentUuid, sessionId, type: 'open_tunnel', data: { tunnel_id: tunnelId } });
     log.info({ tunnelId }, `VNC tunnel requested for session ${sessionId}`);
   }
 
   #acceptTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, tunnelId: string) {
-    const stream = this.#streams.get(tunnelId);
     const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!stream || stream.agentSide || !timingSafeEqual(hashSecret(presented), stream.tokenHash)) {
-      refuseUpgrade(socket, 401, `tunnel ${tunnelId} unknown, already joined or wrong token`);
+    if (!tunnelTokenMatches(this.o.tunnelSecret, tunnelId, presented)) {
+      refuseUpgrade(socket, 401, `wrong or missing token for tunnel ${tunnelId}`);
+      return;
+    }
+    const stream = this.#streams.get(tunnelId);
+    if (!stream) {
+      void this.#relayTunnel(request, socket, head, tunnelId);
+      return;
+    }
+    if (stream.agentSide) {
+      refuseUpgrade(socket, 409, `tunnel ${tunnelId} is already joined`);
       return;
     }
     this.#wss.handleUpgrade(request, socket, head, (agentSide) => {
@@ -221,6 +232,28 @@ export class VncProxy {
     });
   }
 
+  /** A tunnel whose viewer is on another replica: pass the agent's dial on to it. */
+  async #relayTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, tunnelId: string) {
+    try {
+      const tunnel = await findTunnel(this.o.db, tunnelId);
+      if (!tunnel || tunnel.replica_id === this.o.replicaId) {
+        refuseUpgrade(socket, 410, `tunnel ${tunnelId} is unknown or its viewer has left`);
+        return;
+      }
+      this.o.logger.info(
+        { tunnelId, sessionId: tunnel.session_id, replica: tunnel.replica_id },
+        `VNC tunnel relayed to replica ${tunnel.replica_id}`,
+      );
+      relayUpgrade(request, socket, head, new URL(tunnel.replica_url), (error) => {
+        this.o.logger.warn({ err: error, tunnelId, replicaUrl: tunnel.replica_url }, 'VNC tunnel relay failed');
+        return `replica ${tunnel.replica_id} holding this tunnel's viewer is unreachable at ${tunnel.replica_url} (${error.message}); check its REPLICA_URL`;
+      });
+    } catch (error) {
+      this.o.logger.error({ err: error, tunnelId }, 'VNC tunnel lookup failed');
+      refuseUpgrade(socket, 503, `tunnel ${tunnelId} could not be looked up (database unavailable); retry`);
+    }
+  }
+
   /** The agent's side went away: say why, from what the database and hub know. */
   async #agentSideClosed(stream: Stream) {
     if (!this.#streams.has(stream.tunnelId)) return;
@@ -229,7 +262,11 @@ export class VncProxy {
     if (!this.#streams.has(stream.tunnelId)) return;
     const session = await findSession(this.o.db, stream.sessionId).catch(() => undefined);
     if (session && session.state !== 'running') this.#end(stream, 'SessionStopped', `session ${session.state}`);
-    else if (!this.o.hub.holds(stream.agentUuid)) this.#end(stream, 'AgentOffline');
+    else if (
+      !this.o.hub.holds(stream.agentUuid) &&
+      !(await isAgentOnline(this.o.db, stream.agentUuid).catch(() => false))
+    )
+      this.#end(stream, 'AgentOffline');
     else this.#end(stream, 'StreamEnded');
   }
 
@@ -244,6 +281,7 @@ export class VncProxy {
   #end(stream: Stream, name: VncCloseName | undefined, reason?: string) {
     if (!this.#streams.delete(stream.tunnelId)) return;
     clearTimeout(stream.timer);
+    void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
     if (name) closeSocket(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
     if (stream.agentSide) closeSocket(stream.agentSide, 1000, 'stream ended');
   }

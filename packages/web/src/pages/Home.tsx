@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, setToken, watchSessions, type Session, type Template } from '../api.js';
+import { SessionProgress } from './session-progress.js';
 
 const ACTIONS: Record<string, Array<[string, string]>> = {
   running: [
@@ -89,7 +90,7 @@ export function Home() {
             <li key={s.id} data-session={s.id} data-state={s.state}>
               <strong>{s.template}</strong> <span className="owner">{s.user}</span>{' '}
               <span className="state">{s.state}</span>
-              <span className="reason">{s.progress?.message ?? s.state_reason ?? ''}</span>
+              <SessionProgress session={s} />
               {s.state === 'running' && <a href={`#/view/${s.id}`}>Open</a>}
               {(ACTIONS[s.state] ?? []).map(([state, label]) => (
                 <button

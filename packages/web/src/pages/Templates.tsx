@@ -1,10 +1,11 @@
-import type { FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api } from '../api.js';
 import { AdminPage, useAdminList } from './admin-page.js';
 
 interface Template {
   name: string;
   display_name: string;
+  description: string;
   image: string;
   cpu_limit: number;
   memory_limit_mb: number;
@@ -12,50 +13,117 @@ interface Template {
   persistent_home: boolean;
 }
 
-/** Admin: the app catalog. */
+/** The editable fields, read from a form whose inputs carry these names. */
+function fieldsOf(form: HTMLFormElement) {
+  const data = new FormData(form);
+  return {
+    display_name: String(data.get('display_name')),
+    description: String(data.get('description') ?? ''),
+    image: String(data.get('image')),
+    cpu_limit: Number(data.get('cpu_limit')),
+    memory_limit_mb: Number(data.get('memory_limit_mb')),
+    persistent_home: data.get('persistent_home') === 'on',
+  };
+}
+
+/** Admin: the app catalog — add, edit and remove templates. */
 export function Templates() {
   const { items: templates, error, run: guard } = useAdminList<Template>('/api/v1/templates');
+  const [editing, setEditing] = useState<string | null>(null);
   const create = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    void guard(() =>
-      api('POST', '/api/v1/templates', {
-        name: form.get('name'),
-        display_name: form.get('display_name'),
-        image: form.get('image'),
-        cpu_limit: Number(form.get('cpu_limit')),
-        memory_limit_mb: Number(form.get('memory_limit_mb')),
-      }),
-    );
-    event.currentTarget.reset();
+    const form = event.currentTarget;
+    void guard(() => api('POST', '/api/v1/templates', { name: new FormData(form).get('name'), ...fieldsOf(form) }));
+    form.reset();
+  };
+  const save = (event: FormEvent<HTMLFormElement>, name: string) => {
+    event.preventDefault();
+    const fields = fieldsOf(event.currentTarget);
+    void guard(async () => {
+      await api('PATCH', `/api/v1/templates/${name}`, fields);
+      setEditing(null);
+    });
   };
   return (
     <AdminPage title="Templates" error={error}>
       <form className="inline" onSubmit={create}>
         <input name="name" placeholder="name (e.g. gimp)" required pattern="[a-z0-9][a-z0-9-]*" aria-label="Name" />
-        <input name="display_name" placeholder="display name" required aria-label="Display name" />
-        <input name="image" placeholder="image" required aria-label="Image" />
-        <input name="cpu_limit" type="number" step="0.1" min="0.1" defaultValue="1" aria-label="CPU cores" />
-        <input name="memory_limit_mb" type="number" min="64" defaultValue="1024" aria-label="Memory MB" />
+        <TemplateInputs />
         <button type="submit">Add template</button>
       </form>
       <table className="agents">
         <tbody>
-          {templates.map((t) => (
-            <tr key={t.name} data-template-row={t.name}>
-              <td>{t.display_name}</td>
-              <td>{t.image}</td>
-              <td>
-                {t.cpu_limit} cores, {t.memory_limit_mb} MB
-              </td>
-              <td>{t.platform}</td>
-              <td>
-                <button onClick={() => void guard(() => api('DELETE', `/api/v1/templates/${t.name}`))}>Remove</button>
-              </td>
-            </tr>
-          ))}
+          {templates.map((t) =>
+            editing === t.name ? (
+              <tr key={t.name} data-template-row={t.name}>
+                <td colSpan={5}>
+                  <form className="inline" onSubmit={(event) => save(event, t.name)}>
+                    <strong>{t.name}</strong>
+                    <TemplateInputs template={t} />
+                    <button type="submit">Save</button>
+                    <button type="button" onClick={() => setEditing(null)}>
+                      Cancel
+                    </button>
+                  </form>
+                </td>
+              </tr>
+            ) : (
+              <tr key={t.name} data-template-row={t.name}>
+                <td>{t.display_name}</td>
+                <td>{t.image}</td>
+                <td>
+                  {t.cpu_limit} cores, {t.memory_limit_mb} MB{t.persistent_home ? ', persistent home' : ''}
+                </td>
+                <td>{t.platform}</td>
+                <td>
+                  <button onClick={() => setEditing(t.name)}>Edit</button>{' '}
+                  <button onClick={() => void guard(() => api('DELETE', `/api/v1/templates/${t.name}`))}>Remove</button>
+                </td>
+              </tr>
+            ),
+          )}
         </tbody>
       </table>
     </AdminPage>
+  );
+}
+
+function TemplateInputs({ template }: { template?: Template }) {
+  return (
+    <>
+      <input
+        name="display_name"
+        placeholder="display name"
+        required
+        aria-label="Display name"
+        defaultValue={template?.display_name}
+      />
+      <input
+        name="description"
+        placeholder="description"
+        aria-label="Description"
+        defaultValue={template?.description}
+      />
+      <input name="image" placeholder="image" required aria-label="Image" defaultValue={template?.image} />
+      <input
+        name="cpu_limit"
+        type="number"
+        step="0.1"
+        min="0.1"
+        defaultValue={template?.cpu_limit ?? 1}
+        aria-label="CPU cores"
+      />
+      <input
+        name="memory_limit_mb"
+        type="number"
+        min="64"
+        defaultValue={template?.memory_limit_mb ?? 1024}
+        aria-label="Memory MB"
+      />
+      <label>
+        <input name="persistent_home" type="checkbox" defaultChecked={template?.persistent_home ?? false} /> persistent
+        home
+      </label>
+    </>
   );
 }

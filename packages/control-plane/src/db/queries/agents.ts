@@ -48,6 +48,11 @@ export function markAgentDisconnected(db: Db, agentUuid: string, connectionId: s
     .executeTakeFirst();
 }
 
+export async function isAgentOnline(db: Db, agentUuid: string): Promise<boolean> {
+  const row = await db.selectFrom('agents').select('status').where('id', '=', agentUuid).executeTakeFirst();
+  return row?.status === 'online';
+}
+
 /** The liveness rule every replica applies: no heartbeat for `timeoutMs` means offline. */
 export function markAgentsOffline(db: Db, timeoutMs: number) {
   return db
