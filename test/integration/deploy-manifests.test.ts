@@ -52,6 +52,14 @@ test('the schema check catches a broken manifest (the validation is not a formal
     () => validateKubernetesObject({ apiVersion: 'v1', kind: 'ConfigMapz', metadata: { name: 'x' } }),
     /no schema/,
   );
+  const misspelt = structuredClone(broken[0]!);
+  misspelt.spec.template.spec.containers[0].ports[0].containerPort = 8080;
+  misspelt.spec.template.spec.containers[0].readinesProbe = { httpGet: { path: '/ready', port: 8080 } };
+  misspelt.spec.template.metadata.lables = { a: 'b' };
+  assert.throws(
+    () => validateKubernetesObject(misspelt),
+    /spec\.template\.metadata\.lables: unknown field; spec\.template\.spec\.containers\[0\]\.readinesProbe: unknown field/,
+  );
 });
 
 test('manifests: control plane probes, real settings, admin password from its Secret', async () => {

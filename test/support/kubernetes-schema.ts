@@ -3,6 +3,7 @@ import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { KubeObject } from './helm-render.js';
+import { unknownFields } from './kubernetes-fields.js';
 
 /**
  * The kinds our chart and manifests may contain, each checked against the OpenAPI schema of a
@@ -21,7 +22,10 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
 
-/** Throws naming the object and the bad path (e.g. `data/spec/replicas must be integer`). */
+/**
+ * Throws naming the object and the bad path (e.g. `data/spec/replicas must be integer`), or the
+ * fields its type does not have (which the schemas alone let through).
+ */
 export function validateKubernetesObject(object: KubeObject): void {
   const label = `${object.kind}/${object.metadata?.name}`;
   if (object.apiVersion === 'monitoring.coreos.com/v1' && object.kind === 'ServiceMonitor') {
@@ -36,6 +40,8 @@ export function validateKubernetesObject(object: KubeObject): void {
   } catch (error) {
     throw new Error(`${label}: ${(error as Error).message}`, { cause: error });
   }
+  const unknown = unknownFields(object);
+  if (unknown.length > 0) throw new Error(`${label}: ${unknown.join('; ')}`);
 }
 
 /** ServiceMonitor is a Prometheus Operator CRD with no schema in kubernetes-models: its basic shape. */
