@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { SETTINGS } from '@streamspace/control-plane';
+import { AGENT_SETTINGS } from '@streamspace/agent';
+import type { KubeObject } from './helm-render.js';
+
+/** Every environment variable the control plane reads (its config module, as in the README). */
+export const CONTROL_PLANE_ENV = new Set(Object.values(SETTINGS).map((s) => s.env));
+
+/**
+ * The agent's variables, plus those agreed for the Kubernetes agent that is being written at the
+ * same time (session namespace, its own namespace, session storage); once it lands they are in
+ * AGENT_SETTINGS too and this list adds nothing.
+ */
+export const KUBERNETES_AGENT_ENV = [
+  'NAMESPACE',
+  'AGENT_NAMESPACE',
+  'SESSION_STORAGE_CLASS',
+  'SESSION_HOME_SIZE',
+  'SESSION_IMAGE_PULL_POLICY',
+];
+export const AGENT_ENV = new Set([...AGENT_SETTINGS.map((s) => s.env), ...KUBERNETES_AGENT_ENV]);
+
+/**
+ * What the Kubernetes agent may do in the session namespace: exactly the calls its driver makes
+ * (agreed with its author), as `group/resource verb`.
+ */
+export const AGENT_ROLE_GRANTS = [
+  ...['get', 'list', 'watch', 'create', 'patch', 'delete'].map((v) => `apps/deployments ${v}`),
+  ...['get', 'create', 'delete'].map((v) => `/services ${v}`),
+  ...['get', 'create', 'delete'].map((v) => `/persistentvolumeclaims ${v}`),
+  ...['get', 'create', 'delete'].map((v) => `networking.k8s.io/networkpolicies ${v}`),
+  ...['get', 'list', 'watch'].map((v) => `/pods ${v}`),
+  '/events list',
+  '/pods/log get',
+].sort();
+
+/** A Role's rules flattened to `group/resource verb` strings, sorted; duplicates kept so they show. */
+export function roleGrants(role: KubeObject): string[] {
+  const grants: string[] = [];
+  for (const rule of role.rules as Array<{
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+  }>) {
+    assert.equal(rule.resourceNames, undefined, 'rules are not limited to named objects');
+    for (const group of rule.apiGroups) {
+      for (const resource of rule.resources) for (const verb of rule.verbs) grants.push(`${group}/${resource} ${verb}`);
+    }
+  }
+  return grants.sort();
+}
+
+export function envNames(container: any): string[] {
+  return ((container.env ?? []) as Array<{ name: string }>).map((e) => e.name);
+}
+
+export function env(container: any, name: string): any {
+  return ((container.env ?? []) as Array<{ name: string }>).find((e) => e.name === name);
+}
+
+/** Names a container sets that its program does not read (empty when all are real settings). */
+export function unknownEnv(container: any): string[] {
+  const known = container.name === 'control-plane' ? CONTROL_PLANE_ENV : container.name === 'agent' ? AGENT_ENV : null;
+  assert.ok(known, `container ${container.name} is neither control-plane nor agent`);
+  return envNames(container).filter((name) => !known.has(name));
+}
+
+/** Liveness on /health and readiness on /ready, both at the port the container listens on. */
+export function assertControlPlaneProbes(container: any): void {
+  const ports = container.ports as Array<{ name?: string; containerPort: number }>;
+  const portEnv = Number(env(container, 'PORT')?.value ?? 8080);
+  assert.deepEqual(
+    ports.map((p) => p.containerPort),
+    [portEnv],
+    'the container port is the PORT the control plane listens on',
+  );
+  for (const [probe, path] of [
+    ['livenessProbe', '/health'],
+    ['readinessProbe', '/ready'],
+  ] as const) {
+    const get = container[probe]?.httpGet;
+    assert.equal(get?.path, path, `${probe} path`);
+    const target = typeof get.port === 'string' ? ports.find((p) => p.name === get.port)?.containerPort : get.port;
+    assert.equal(target, portEnv, `${probe} targets the container port`);
+  }
+}
+
+/** The admin password reaches a container only from a Secret, never as a literal. */
+export function assertAdminPasswordFromSecret(container: any, secretName: string): void {
+  const entry = env(container, 'ADMIN_PASSWORD');
+  assert.ok(entry, 'ADMIN_PASSWORD is set');
+  assert.equal(entry.value, undefined, 'ADMIN_PASSWORD has no literal value');
+  assert.deepEqual(entry.valueFrom, { secretKeyRef: { name: secretName, key: 'password' } });
+  assert.deepEqual(env(container, 'ADMIN_USERNAME')?.valueFrom, {
+    secretKeyRef: { name: secretName, key: 'username' },
+  });
+}
