@@ -91,14 +91,20 @@ async function sessionRecipe(engine: string, log: (line: string) => void): Promi
 
 /**
  * Service images: `FROM ${NODE_BASE}`, context the repository root. Their `npm ci` reaches the npm
- * registry; behind a TLS-intercepting proxy the CA named by NODE_EXTRA_CA_CERTS is handed to it as
- * a build secret, which no layer keeps.
+ * registry; behind a TLS-intercepting proxy it must trust what this host's npm trusts, so the CA
+ * file named by NODE_EXTRA_CA_CERTS or npm's `cafile` setting is handed to it as a build secret,
+ * which no layer keeps.
  */
 async function serviceRecipe(engine: string, log: (line: string) => void): Promise<Recipe> {
   const base = await ensureNodeBaseImage(engine, log);
-  const ca = process.env.NODE_EXTRA_CA_CERTS;
+  const ca = process.env.NODE_EXTRA_CA_CERTS || (await npmCafile());
   const secret = ca && existsSync(ca) ? ['--secret', `id=npm_ca,src=${ca}`] : [];
   return { base, args: ['--build-arg', `NODE_BASE=${base}`, ...secret], context: REPO_ROOT };
+}
+
+async function npmCafile(): Promise<string | undefined> {
+  const value = (await run('npm', ['config', 'get', 'cafile'], { quiet: true }).catch(() => '')).trim();
+  return value && value !== 'null' && value !== 'undefined' ? value : undefined;
 }
 
 async function saveArchive(engine: string, tag: string, archive: string, log: (line: string) => void) {
