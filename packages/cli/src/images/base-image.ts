@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BUILD_FLAGS, run, succeeds } from './engine.js';
@@ -31,6 +31,9 @@ export async function ensureBaseImage(engine: string, log: (line: string) => voi
     await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, 'http://deb.debian.org/debian'], {
       quiet: true,
     });
+    // The downloaded packages stay in the apt cache: 30 MB in every image built on the base.
+    const debs = join(rootfs, 'var/cache/apt/archives');
+    for (const file of await readdir(debs)) if (file.endsWith('.deb')) await rm(join(debs, file));
     const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await run(engine, ['import', '-', LOCAL_BASE], { input: tar.stdout, quiet: true });
   } finally {
