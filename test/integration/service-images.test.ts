@@ -6,12 +6,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
+import WebSocket, { createWebSocketStream } from 'ws';
 import { spawnCollect } from '../support/postgres-server.js';
-import { AGENT_IMAGE, CONTROL_PLANE_IMAGE, requireContainerEngine } from '../support/podman.js';
+import {
+  AGENT_IMAGE,
+  CONTROL_PLANE_IMAGE,
+  XTERM_IMAGE,
+  removeAgentResources,
+  requireContainerEngine,
+  sessionContainers,
+} from '../support/podman.js';
+import { rfbFirstUpdate } from '../support/rfb-client.js';
 import { waitFor } from '../support/wait-for.js';
 
 // The control-plane and agent images run for real on podman, as the Helm chart and the compose
-// file run them: `server` and `agent docker`, as user 10001, configured only by environment.
+// file run them: `server` and `agent docker`, as user 10001, configured only by environment; a real
+// xterm session then streams through both containers (the agent, on podman's default network,
+// reaches the session's VNC port on the session network).
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -51,13 +63,15 @@ async function terminate(name: string): Promise<{ code: number; ms: number }> {
   return { code: Number(result.stdout.trim()), ms: Date.now() - started };
 }
 
+let docker: Docker | undefined;
 let baseUrl = '';
 let cpAddress = '';
+let token = '';
 let socketDir = '';
 let service: ChildProcess | undefined;
 
 before(async () => {
-  await requireContainerEngine([CONTROL_PLANE_IMAGE, AGENT_IMAGE]);
+  docker = await requireContainerEngine([CONTROL_PLANE_IMAGE, AGENT_IMAGE, XTERM_IMAGE]);
   await podman(
     'run',
     '--detach',
@@ -81,6 +95,7 @@ before(async () => {
 
 after(async () => {
   await podman('rm', '--force', '--ignore', cpName, agentName).catch(() => undefined);
+  if (docker) await removeAgentResources(docker, agentId);
   if (service && service.exitCode === null) {
     const exited = new Promise((resolve) => service!.once('exit', resolve));
     service.kill('SIGTERM');
@@ -175,7 +190,7 @@ test('the agent image, run as `agent docker` on the engine socket, comes online 
     body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
   });
   assert.equal(login.status, 200);
-  const { token } = (await login.json()) as { token: string };
+  ({ token } = (await login.json()) as { token: string });
   const agent = await waitFor(
     `agent ${agentId} online`,
     async () => {
@@ -194,6 +209,48 @@ test('the agent image, run as `agent docker` on the engine socket, comes online 
   assert.equal(agent.version, VERSION);
   const owners = await podman('exec', agentName, 'sh', '-c', 'for p in /proc/[0-9]*; do stat -c %u "$p"; done; true');
   assert.deepEqual([...new Set(owners.split('\n'))], [IMAGE_USER]);
+});
+
+test('a session started through the control-plane container runs on the agent container and streams VNC through both', async () => {
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+  const created = await api('POST', '/api/v1/sessions', { template: 'xterm', state: 'running' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const sessionId = created.body.id as string;
+  const running = await waitFor(
+    `session ${sessionId} running`,
+    async () => {
+      const { body } = await api('GET', `/api/v1/sessions/${sessionId}`);
+      if (body.state === 'failed') throw new Error(`session failed: ${body.state_reason}`);
+      return body.state === 'running' ? body : undefined;
+    },
+    90_000,
+  );
+  assert.equal(running.agent_id, agentId);
+
+  // Viewer WebSocket → control-plane container → the agent container's data WebSocket → Xvnc.
+  const connect = await api('POST', `/api/v1/sessions/${sessionId}/connect`, {});
+  assert.equal(connect.status, 200, JSON.stringify(connect.body));
+  const viewer = new WebSocket(`${baseUrl.replace('http', 'ws')}${connect.body.path}`, ['binary'], {
+    headers: { origin: baseUrl },
+  });
+  const update = await rfbFirstUpdate(createWebSocketStream(viewer));
+  assert.equal(update.banner, 'RFB 003.008\n');
+  assert.deepEqual([update.width, update.height], [1280, 800]);
+  viewer.close();
+
+  assert.equal((await api('DELETE', `/api/v1/sessions/${sessionId}`)).status, 200);
+  await waitFor(
+    'the session container removed',
+    async () => (await sessionContainers(docker!, sessionId)).length === 0,
+    30_000,
+  );
 });
 
 test('SIGTERM stops the agent and the control-plane containers at once, with exit code 0', async () => {
