@@ -13,12 +13,14 @@ import { AGENT_TOKEN } from './control-plane.js';
 
 export const TEST_DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/streamspace-podman.sock';
 export const XTERM_IMAGE = 'streamspace/xterm:latest';
+export const CONTROL_PLANE_IMAGE = 'streamspace/control-plane:latest';
+export const AGENT_IMAGE = 'streamspace/agent:latest';
 
 /**
- * The real podman (or Docker) API and the real xterm session image. Missing either is a test
- * failure that says how to get it: `.ci/run` does both steps on a fresh machine.
+ * The real podman (or Docker) API and real images (by default the xterm session image). Missing
+ * either is a test failure that says how to get it: `.ci/run` does both steps on a fresh machine.
  */
-export async function requireContainerEngine(): Promise<Docker> {
+export async function requireContainerEngine(images: string[] = [XTERM_IMAGE]): Promise<Docker> {
   let docker: Docker;
   try {
     ({ docker } = await connectDocker(TEST_DOCKER_HOST));
@@ -27,15 +29,15 @@ export async function requireContainerEngine(): Promise<Docker> {
       cause: error,
     });
   }
-  try {
-    await docker.getImage(XTERM_IMAGE).inspect();
-  } catch (error) {
-    throw new Error(
-      `image ${XTERM_IMAGE} is missing; build it with: node packages/cli/dist/main.js image build xterm`,
-      {
+  for (const image of images) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch (error) {
+      const name = image.replace(/^streamspace\/|:latest$/g, '');
+      throw new Error(`image ${image} is missing; build it with: node packages/cli/dist/main.js image build ${name}`, {
         cause: error,
-      },
-    );
+      });
+    }
   }
   return docker;
 }

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-import { runServer } from './commands/server.js';
-import { runUp } from './commands/up.js';
-import { runAgent } from './commands/agent.js';
-import { buildImages } from './commands/image-build.js';
+// Each command is imported when it runs, so the agent image need not carry the control plane's
+// dependencies, nor the control-plane image the agent's.
 
 const USAGE = `Usage: streamspace <command>
 
@@ -10,7 +8,8 @@ Commands:
   up                         all-in-one: control plane (embedded database) and a Docker agent
   server                     the control plane alone (set DATABASE_URL for PostgreSQL)
   agent docker               an agent for the local Docker/podman, dialling CONTROL_PLANE_URL
-  image build [name…]        build session images (${'xterm, firefox-browser, desktop'})
+  image build [name…]        build images: session images (${'xterm, firefox-browser, desktop'}, the
+                             default) and control-plane, agent (tagged :latest and the release version)
         [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash
   help                       this text
 
@@ -20,13 +19,13 @@ Configuration comes from environment variables; README.md lists them all.
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'up':
-    await runUp();
+    await (await import('./commands/up.js')).runUp();
     break;
   case 'server':
-    await runServer();
+    await (await import('./commands/server.js')).runServer();
     break;
   case 'agent':
-    await runAgent(rest[0]);
+    await (await import('./commands/agent.js')).runAgent(rest[0]);
     break;
   case 'image': {
     if (rest[0] !== 'build') {
@@ -38,6 +37,7 @@ switch (command) {
     const cacheDir = cacheAt >= 0 ? args[cacheAt + 1] : undefined;
     const names = args.filter((a, i) => a !== '--cache-dir' && (cacheAt < 0 || i !== cacheAt + 1));
     try {
+      const { buildImages } = await import('./commands/image-build.js');
       await buildImages({ names, ...(cacheDir ? { cacheDir } : {}) });
     } catch (error) {
       process.stderr.write(`streamspace image build: ${(error as Error).message}\n`);

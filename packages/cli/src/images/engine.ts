@@ -1,5 +1,12 @@
 import { spawn } from 'node:child_process';
 
+/**
+ * Flags every `build` gets: RUN steps reach the package mirrors through the host's network, and
+ * modest ulimits, because some hosts' hard limits are below the engine's defaults and runc then
+ * refuses to start the build (scripts/setup-podman.sh sets the same defaults).
+ */
+export const BUILD_FLAGS = ['--network', 'host', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+
 /** Runs a container-engine command, streaming its output to ours; rejects with the exit code. */
 export function run(
   command: string,
