@@ -96,7 +96,11 @@ export const AGENT_SETTINGS: AgentSetting[] = [
     defaultText: 'in-cluster config (the pod’s ServiceAccount), else ~/.kube/config',
     description: 'Kubernetes: kubeconfig file the agent uses (its current context)',
   },
-  { env: 'NAMESPACE', defaultText: 'streamspace', description: 'Kubernetes: namespace the session objects are created in' },
+  {
+    env: 'NAMESPACE',
+    defaultText: 'streamspace',
+    description: 'Kubernetes: namespace the session objects are created in',
+  },
   {
     env: 'AGENT_NAMESPACE',
     defaultText: 'the namespace in /var/run/secrets/kubernetes.io/serviceaccount/namespace, else NAMESPACE',

@@ -34,9 +34,13 @@ export function loadKubeConfig(
       return { kubeConfig, source: file };
     }
   } catch (error) {
-    throw new DriverError('platform_unavailable', `KUBECONFIG: cannot load ${kubeconfig ?? 'the kubeconfig'}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new DriverError(
+      'platform_unavailable',
+      `KUBECONFIG: cannot load ${kubeconfig ?? 'the kubeconfig'}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   throw new DriverError(
     'platform_unavailable',

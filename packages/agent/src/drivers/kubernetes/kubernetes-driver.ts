@@ -114,7 +114,8 @@ export class KubernetesDriver implements SessionDriver {
       (await this.#create(`Deployment ${m.deployment.metadata!.name}`, () =>
         this.#apps.createNamespacedDeployment({ namespace, body: m.deployment }),
       )) ?? (await this.#readDeployment(sessionId));
-    if (!deployment) throw new DriverError('start_failed', `Deployment of session ${sessionId} vanished while starting`);
+    if (!deployment)
+      throw new DriverError('start_failed', `Deployment of session ${sessionId} vanished while starting`);
     const ownerReferences = [ownedBy(deployment)];
     const service = { ...m.service, metadata: { ...m.service.metadata, ownerReferences } };
     const networkPolicy = { ...m.networkPolicy, metadata: { ...m.networkPolicy.metadata, ownerReferences } };
