@@ -140,9 +140,13 @@ export class KubernetesDriver implements SessionDriver {
     const deadline = Date.now() + this.o.readyTimeoutMs;
     await this.#waitForPod(sessionId, deadline, progress);
     progress({ step: 'vnc', message: 'waiting for the VNC server' });
+    const endpoint = await this.vncEndpoint(sessionId);
     try {
-      const ready = await waitForRfb(() => this.vncEndpoint(sessionId), {
+      // Resolved once: polling the API for the endpoint every few ms while Xvnc starts would load
+      // the API server for nothing (the Service's name does not change).
+      const ready = await waitForRfb(async () => endpoint, {
         timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 50,
         abort: async () => {
           const failure = this.#failure(sessionId);
           return failure && (await this.#failureReason(failure.pod, failure.assessed));
@@ -279,16 +283,17 @@ export class KubernetesDriver implements SessionDriver {
   async #onPodChange(type: string, pod: V1Pod) {
     const sessionId = pod.metadata?.labels?.[K8S_LABELS.sessionId];
     if (!sessionId || !this.#expectRunning.has(sessionId)) return;
-    let reason: string | undefined;
+    let reason: string;
     if (type === 'DELETED' || pod.metadata?.deletionTimestamp) {
+      this.#expectRunning.delete(sessionId);
       reason = `pod ${pod.metadata?.name} was deleted while the session ran (evicted, node drained or removed by hand)`;
     } else {
       const assessed = assessPod(pod);
       if (assessed.kind !== 'failed') return;
+      // Before the await: later updates of the same crash must not report it again.
       this.#expectRunning.delete(sessionId);
       reason = await this.#failureReason(pod, assessed);
     }
-    this.#expectRunning.delete(sessionId);
     for (const listener of this.#exitListeners) listener(sessionId, clip(reason, 2000));
   }
 

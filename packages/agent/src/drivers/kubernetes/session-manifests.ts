@@ -124,8 +124,9 @@ export function buildSessionManifests(spec: SessionSpec, o: ManifestOptions, rep
                 privileged: false,
                 capabilities: { drop: ['ALL'] },
               },
-              // The Service sends traffic only once Xvnc listens.
-              readinessProbe: { tcpSocket: { port: 'vnc' }, periodSeconds: 2, failureThreshold: 3 },
+              // The Service sends traffic only once Xvnc listens (checked every second: the agent
+              // waits for this before a session counts as started).
+              readinessProbe: { tcpSocket: { port: 'vnc' }, periodSeconds: 1, failureThreshold: 3 },
               volumeMounts: [
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'shm', mountPath: '/dev/shm' },
