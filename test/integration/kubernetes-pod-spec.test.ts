@@ -1,11 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -20,6 +18,7 @@ import {
   type SessionSpec,
 } from '@streamspace/agent';
 import { XTERM_IMAGE, requireContainerEngine } from '../support/podman.js';
+import { forPodman, inspectPod, kubePlay, podman } from '../support/podman-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -30,8 +29,7 @@ import { waitFor } from '../support/wait-for.js';
  * and home volume the template asks for.
  */
 
-const podman = promisify(execFile);
-const run = async (...args: string[]) => (await podman('podman', args, { timeout: 120_000 })).stdout;
+const run = podman;
 
 /** The seeded xterm template (packages/control-plane/migrations/0002_seed_templates.sql). */
 const xterm = (sessionId = randomUUID(), template: Partial<SessionSpec['template']> = {}): SessionSpec => ({
@@ -116,47 +114,31 @@ test('the xterm Deployment runs under `podman kube play`: VNC answers RFB 003.00
   const dir = await mkdtemp(join(tmpdir(), 'streamspace-kube-'));
   dirs.push(dir);
   const file = join(dir, 'deployment.yaml');
-  await writeFile(file, YAML.stringify(toWire(deployment)));
+  const wire = toWire(deployment);
+  const template = wire.spec!.template as unknown as { spec: Parameters<typeof forPodman>[0] };
+  template.spec = await forPodman(template.spec, `${wire.metadata!.name}-pod-0`);
+  await writeFile(file, YAML.stringify(wire));
   const home = `streamspace-home-${spec.sessionId}`;
   cleanups.push(() => run('volume', 'rm', '-f', home));
   cleanups.push(() => run('kube', 'down', file));
 
-  try {
-    await run('kube', 'play', file);
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    const hint = /catatonit/.test(stderr)
-      ? '\npodman needs catatonit for pods: apt-get install catatonit (scripts/setup-podman.sh installs it)'
-      : '';
-    throw new Error(`podman kube play failed: ${stderr}${hint}`, { cause: error });
-  }
+  await kubePlay(file);
   const pods = JSON.parse(await run('pod', 'ps', '--format', 'json')) as Array<{ Name: string; Id: string }>;
   const pod = pods.find((p) => p.Name.startsWith(deployment.metadata!.name!));
   assert.ok(pod, `no pod for ${deployment.metadata!.name} in ${pods.map((p) => p.Name).join(', ')}`);
   cleanups.push(() => run('pod', 'rm', '-f', pod.Id));
-
   // The pod's address on podman's kube network is the infra container's.
-  type PodInfo = { InfraContainerID: string; Containers: Array<{ Id: string; Name: string }> };
-  // podman 4.3 answers one object for one pod; later versions a list.
-  const inspected = JSON.parse(await run('pod', 'inspect', pod.Id)) as PodInfo | PodInfo[];
-  const info = Array.isArray(inspected) ? inspected[0]! : inspected;
-  const [infra] = JSON.parse(await run('inspect', info.InfraContainerID)) as Array<{
-    NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
-  }>;
-  const address = infra!.NetworkSettings.Networks['podman-default-kube-network']?.IPAddress;
-  assert.ok(
-    address,
-    `the pod has no address on podman-default-kube-network: ${JSON.stringify(infra!.NetworkSettings)}`,
-  );
+  const { address, containers } = await inspectPod(pod.Name);
 
   // Xvnc takes a moment to listen; a refused connection costs microseconds.
   const banner = await waitFor('VNC on the pod', () => readRfbBanner(address, 5900), 60_000, 100);
   assert.equal(banner, 'RFB 003.008\n');
 
-  const session = info.Containers.find((c) => c.Id !== info.InfraContainerID)!;
+  assert.equal(containers.length, 1, containers.join(', '));
+  const session = containers[0]!;
   const inside = await run(
     'exec',
-    session.Id,
+    session,
     'sh',
     '-c',
     'id -u; id -g; echo "$STREAMSPACE_SESSION_ID $VNC_PORT"; touch "$HOME/.probe" && echo home-writable; ' +
@@ -170,7 +152,7 @@ test('the xterm Deployment runs under `podman kube play`: VNC answers RFB 003.00
     'CapEff:\t0000000000000000',
     'NoNewPrivs:\t1',
   ]);
-  const [container] = JSON.parse(await run('inspect', session.Id)) as Array<{
+  const [container] = JSON.parse(await run('inspect', session)) as Array<{
     HostConfig: { Memory: number; NanoCpus: number; CpuQuota: number; CpuPeriod: number };
     Mounts: Array<{ Type: string; Name?: string; Destination: string }>;
   }>;

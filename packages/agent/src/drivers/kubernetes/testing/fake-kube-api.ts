@@ -67,6 +67,8 @@ export function matchesSelector(labels: Record<string, string> | undefined, sele
   });
 }
 
+export type FakeObject = Obj;
+
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   readonly #objects = new Map<string, Obj>();
@@ -83,6 +85,10 @@ export class FakeKubeApi {
   readonly failures: Array<{ method: string; path: RegExp; code: number; reason: string; message: string }> = [];
   /** Called for each pod the Deployment controller creates; by default the pod stays Pending. */
   onPodCreated: (pod: Obj) => void = () => undefined;
+  /** Called for each pod the Deployment controller removes (scaled to 0, Deployment deleted). */
+  onPodDeleted: (pod: Obj) => void = () => undefined;
+  /** Called for each object a DELETE request removes. */
+  onDeleted: (collection: string, object: Obj) => void = () => undefined;
 
   private constructor(
     private readonly server: Server,
@@ -216,6 +222,7 @@ export class FakeKubeApi {
     this.#objects.delete(`pods/${pod.metadata.namespace}/${pod.metadata.name}`);
     pod.metadata.resourceVersion = String(++this.#rv);
     this.#notify('DELETED', pod);
+    this.onPodDeleted(pod);
   }
 
   /** The Deployment controller, reduced to what sessions use: replicas 0 or 1, one pod. */
@@ -328,6 +335,7 @@ export class FakeKubeApi {
     if (record.method === 'DELETE') {
       this.#objects.delete(key);
       send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name } });
+      this.onDeleted(collection, existing);
       if (collection === 'deployments') {
         this.#reconcile(existing);
         // The garbage collector: objects owned by the deleted Deployment go too.
