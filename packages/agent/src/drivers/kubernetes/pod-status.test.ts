@@ -54,6 +54,10 @@ test('progress follows the newest scheduler/kubelet event, in time order whateve
     event('Normal', 'Pulling', `Pulling image "${IMAGE}"`, '2026-01-01T00:00:02Z'),
     event('Normal', 'Scheduled', 'Successfully assigned streamspace/p to node-1', '2026-01-01T00:00:01Z'),
   ];
+  assert.deepEqual(podProgress(creating, events.slice(1)), {
+    step: 'image',
+    message: `scheduled on node-1; getting image ${IMAGE}`,
+  });
   assert.deepEqual(podProgress(creating, events), { step: 'image', message: `Pulling image "${IMAGE}"` });
   events.push(event('Normal', 'Created', 'Created container session', '2026-01-01T00:00:09Z'));
   assert.deepEqual(podProgress(creating, events), { step: 'container', message: 'Created container session' });

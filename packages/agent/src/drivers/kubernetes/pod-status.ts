@@ -106,8 +106,8 @@ export function sortEvents(events: CoreV1Event[]): CoreV1Event[] {
     .map(({ e }) => e);
 }
 
+/** Once scheduled the pod is getting its image: the Scheduled event adds nothing to the status. */
 const STEP_OF_EVENT: Record<string, string> = {
-  Scheduled: 'scheduling',
   Pulling: 'image',
   Pulled: 'image',
   Created: 'container',
