@@ -77,10 +77,6 @@ export class KubernetesDriver implements SessionDriver {
     this.#pods.onChange((type, pod) => void this.#onPodChange(type, pod));
   }
 
-  get namespace(): string {
-    return this.o.namespace;
-  }
-
   /** Lists the session pods and starts watching them; sessions already running are followed. */
   async prepare(): Promise<void> {
     try {
