@@ -5,8 +5,11 @@
 set -euo pipefail
 SOCKET=/run/streamspace-podman.sock
 
-if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null; then
-  apt-get install -y -qq --no-install-recommends podman runc debootstrap slirp4netns uidmap >/dev/null
+# catatonit: the pause process of pod infra containers (`podman kube play`, used by the Kubernetes
+# pod-spec test); podman only recommends it, so --no-install-recommends would leave it out.
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null ||
+  ! command -v catatonit >/dev/null; then
+  apt-get install -y -qq --no-install-recommends podman runc debootstrap slirp4netns uidmap catatonit >/dev/null
 fi
 
 # runc rather than crun, cgroupfs because there is no systemd, file events because there is no

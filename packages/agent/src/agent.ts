@@ -7,6 +7,7 @@ import { ControlConnection } from './connection/control-connection.js';
 import { DriverError, type SessionDriver } from './drivers/session-driver.js';
 import { connectDocker } from './drivers/docker/docker-connection.js';
 import { DockerDriver } from './drivers/docker/docker-driver.js';
+import { createKubernetesDriver } from './drivers/kubernetes/kubernetes-connection.js';
 
 export const AGENT_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -32,10 +33,11 @@ export interface AgentOptions {
 }
 
 export async function createDriver(config: AgentConfig, logger: Logger): Promise<SessionDriver> {
+  if (config.platform === 'kubernetes') return createKubernetesDriver(config, logger);
   if (config.platform !== 'docker') {
     throw new DriverError(
       'platform_unavailable',
-      `PLATFORM: ${config.platform} has no driver in this build; use docker`,
+      `PLATFORM: ${String(config.platform)} has no driver in this build; use docker or kubernetes`,
     );
   }
   const { docker, endpoint, engine } = await connectDocker(config.dockerHost);

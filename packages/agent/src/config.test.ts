@@ -75,3 +75,30 @@ test('every variable the agent reads is documented', () => {
   );
   assert.ok(read.size >= 10);
 });
+
+test('Kubernetes settings: defaults, and bad values named', () => {
+  const base = { AGENT_ID: 'k8s-1', CONTROL_PLANE_URL: 'wss://cp', AGENT_TOKEN: 't' };
+  const result = loadAgentConfig(base, { platform: 'kubernetes' });
+  assert.ok(result.ok);
+  assert.equal(result.config.platform, 'kubernetes');
+  assert.deepEqual(
+    [
+      result.config.namespace,
+      result.config.agentNamespace,
+      result.config.kubeconfig,
+      result.config.sessionStorageClass,
+      result.config.sessionHomeSize,
+      result.config.sessionImagePullPolicy,
+    ],
+    ['streamspace', undefined, undefined, undefined, '5Gi', 'IfNotPresent'],
+  );
+  const bad = loadAgentConfig(
+    { ...base, NAMESPACE: 'Sessions_1', SESSION_HOME_SIZE: '5 GB', SESSION_IMAGE_PULL_POLICY: 'always' },
+    { platform: 'kubernetes' },
+  );
+  assert.deepEqual(!bad.ok && bad.problems, [
+    `NAMESPACE: expected a Kubernetes namespace name (lower-case letters, digits, '-'), got "Sessions_1"`,
+    'SESSION_HOME_SIZE: expected a Kubernetes quantity such as 5Gi or 500Mi, got "5 GB"',
+    'SESSION_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "always"',
+  ]);
+});

@@ -18,6 +18,15 @@ export interface AgentConfig {
   /** How the agent reaches a session's VNC port: the container's address, or a port published on 127.0.0.1. */
   vncAccess: 'container-ip' | 'loopback-port';
   sessionNetwork: string;
+  /** Kubernetes: the kubeconfig file; undefined = in-cluster config, else ~/.kube/config. */
+  kubeconfig: string | undefined;
+  /** Kubernetes: the namespace sessions run in. */
+  namespace: string;
+  /** Kubernetes: the agent's own namespace (admitted to VNC); undefined = the pod's, else `namespace`. */
+  agentNamespace: string | undefined;
+  sessionStorageClass: string | undefined;
+  sessionHomeSize: string;
+  sessionImagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
 }
 
 export interface AgentSetting {
@@ -46,7 +55,7 @@ export const AGENT_SETTINGS: AgentSetting[] = [
   },
   {
     env: 'PLATFORM',
-    defaultText: 'from the command (`agent docker` → docker)',
+    defaultText: 'from the command (`agent docker` → docker, `agent kubernetes` → kubernetes)',
     description: 'Platform type (docker, kubernetes)',
   },
   { env: 'REGION', defaultText: '(none)', description: 'Deployment region, preferred by sessions that ask for it' },
@@ -81,6 +90,37 @@ export const AGENT_SETTINGS: AgentSetting[] = [
     env: 'SESSION_NETWORK',
     defaultText: 'streamspace-sessions',
     description: 'Docker bridge network sessions are attached to',
+  },
+  {
+    env: 'KUBECONFIG',
+    defaultText: 'in-cluster config (the pod’s ServiceAccount), else ~/.kube/config',
+    description: 'Kubernetes: kubeconfig file the agent uses (its current context)',
+  },
+  {
+    env: 'NAMESPACE',
+    defaultText: 'streamspace',
+    description: 'Kubernetes: namespace the session objects are created in',
+  },
+  {
+    env: 'AGENT_NAMESPACE',
+    defaultText: 'the namespace in /var/run/secrets/kubernetes.io/serviceaccount/namespace, else NAMESPACE',
+    description:
+      "Kubernetes: the agent's own namespace; each session's NetworkPolicy admits VNC only from pods labelled streamspace.io/component=agent there",
+  },
+  {
+    env: 'SESSION_STORAGE_CLASS',
+    defaultText: "the cluster's default StorageClass",
+    description: 'Kubernetes: StorageClass of the PVC that holds a persistent home',
+  },
+  {
+    env: 'SESSION_HOME_SIZE',
+    defaultText: '5Gi',
+    description: 'Kubernetes: size requested for a persistent home PVC (a Kubernetes quantity)',
+  },
+  {
+    env: 'SESSION_IMAGE_PULL_POLICY',
+    defaultText: 'IfNotPresent',
+    description: 'Kubernetes: imagePullPolicy of session containers (Always, IfNotPresent, Never)',
   },
 ];
 
@@ -153,6 +193,24 @@ export function loadAgentConfig(
   if (vncAccess !== 'container-ip' && vncAccess !== 'loopback-port') {
     problems.push(`VNC_ACCESS: expected container-ip or loopback-port, got "${vncAccess}"`);
   }
+  const namespace = get('NAMESPACE') ?? 'streamspace';
+  const agentNamespace = get('AGENT_NAMESPACE');
+  for (const [name, value] of [
+    ['NAMESPACE', namespace],
+    ['AGENT_NAMESPACE', agentNamespace],
+  ] as const) {
+    if (value !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+      problems.push(`${name}: expected a Kubernetes namespace name (lower-case letters, digits, '-'), got "${value}"`);
+    }
+  }
+  const sessionHomeSize = get('SESSION_HOME_SIZE') ?? '5Gi';
+  if (!/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.test(sessionHomeSize)) {
+    problems.push(`SESSION_HOME_SIZE: expected a Kubernetes quantity such as 5Gi or 500Mi, got "${sessionHomeSize}"`);
+  }
+  const pullPolicy = get('SESSION_IMAGE_PULL_POLICY') ?? 'IfNotPresent';
+  if (!['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
+    problems.push(`SESSION_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "${pullPolicy}"`);
+  }
   const config: AgentConfig = {
     agentId: agentId ?? '',
     controlPlaneUrl: controlPlaneUrl ?? '',
@@ -168,6 +226,12 @@ export function loadAgentConfig(
     dockerHost: get('DOCKER_HOST'),
     vncAccess: vncAccess as AgentConfig['vncAccess'],
     sessionNetwork: get('SESSION_NETWORK') ?? 'streamspace-sessions',
+    kubeconfig: get('KUBECONFIG'),
+    namespace,
+    agentNamespace,
+    sessionStorageClass: get('SESSION_STORAGE_CLASS'),
+    sessionHomeSize,
+    sessionImagePullPolicy: pullPolicy as AgentConfig['sessionImagePullPolicy'],
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

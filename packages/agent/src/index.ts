@@ -20,3 +20,13 @@ export { DockerDriver } from './drivers/docker/docker-driver.js';
 export { LABELS, containerName, homeVolumeName } from './drivers/docker/labels.js';
 export { demuxLogs } from './drivers/docker/docker-logs.js';
 export { dialRawTunnel, tunnelUrl } from './tunnel/vnc-tunnel.js';
+export { KubernetesDriver, type KubernetesDriverOptions } from './drivers/kubernetes/kubernetes-driver.js';
+export { loadKubeConfig, resolveAgentNamespace } from './drivers/kubernetes/kubernetes-connection.js';
+export {
+  buildSessionManifests,
+  toWire,
+  ownedBy,
+  type SessionManifests,
+  type ManifestOptions,
+} from './drivers/kubernetes/session-manifests.js';
+export { K8S_LABELS, AGENT_POD_LABEL } from './drivers/kubernetes/labels.js';

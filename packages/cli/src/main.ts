@@ -8,6 +8,7 @@ Commands:
   up                         all-in-one: control plane (embedded database) and a Docker agent
   server                     the control plane alone (set DATABASE_URL for PostgreSQL)
   agent docker               an agent for the local Docker/podman, dialling CONTROL_PLANE_URL
+  agent kubernetes           an agent running sessions as Deployments in NAMESPACE (in-cluster or KUBECONFIG)
   image build [name…]        build images: session images (${'xterm, firefox-browser, desktop'}, the
                              default) and control-plane, agent (tagged :latest and the release version)
         [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash

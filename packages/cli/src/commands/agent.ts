@@ -1,18 +1,26 @@
 import { loadAgentConfig, startAgent } from '@streamspace/agent';
 import { onShutdown } from '../signals.js';
 
-/** `streamspace agent docker`: a standalone agent that dials CONTROL_PLANE_URL; it never listens. */
+const PLATFORMS = ['docker', 'kubernetes'] as const;
+const isPlatform = (name: string | undefined): name is (typeof PLATFORMS)[number] =>
+  (PLATFORMS as readonly (string | undefined)[]).includes(name);
+
+/**
+ * `streamspace agent docker|kubernetes`: a standalone agent that dials CONTROL_PLANE_URL; it
+ * never listens. The command names the platform (PLATFORM in the environment may override it).
+ */
 export async function runAgent(platform: string | undefined): Promise<void> {
-  if (platform !== 'docker') {
+  if (!isPlatform(platform)) {
     process.stderr.write(
-      `streamspace agent: ${platform === undefined ? 'name a platform' : `unknown platform "${platform}"`}; available: docker\n`,
+      `streamspace agent: ${platform === undefined ? 'name a platform' : `unknown platform "${platform}"`}; available: ${PLATFORMS.join(', ')}\n`,
     );
     process.exit(2);
   }
   const loaded = loadAgentConfig(process.env, { platform });
   if (!loaded.ok) {
     for (const problem of loaded.problems) process.stderr.write(`${problem}\n`);
-    process.stderr.write('streamspace agent: configuration invalid; see "Run an agent on another host" in README.md\n');
+    const section = platform === 'kubernetes' ? 'Kubernetes agent' : 'Run an agent on another host';
+    process.stderr.write(`streamspace agent: configuration invalid; see "${section}" in README.md\n`);
     process.exit(1);
   }
   let agent;

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Labels every session object carries (Deployment, its pods, Service, PVC, NetworkPolicy). The
+ * first three are the ones the issue names; the agent label lets several agents share a namespace,
+ * and reconciliation after a restart finds this agent's sessions from it.
+ */
+export const K8S_LABELS = {
+  app: 'app',
+  sessionId: 'session-id',
+  managedBy: 'app.kubernetes.io/managed-by',
+  agentId: 'streamspace.io/agent-id',
+} as const;
+
+/** Annotations: values that need not be valid label values (user names, full agent ids). */
+export const K8S_ANNOTATIONS = {
+  agentId: 'streamspace.io/agent-id',
+  template: 'streamspace.io/template',
+  user: 'streamspace.io/user',
+  vncPort: 'streamspace.io/vnc-port',
+} as const;
+
+/** The label agent pods carry (set by the Helm chart); session NetworkPolicies admit only them. */
+export const AGENT_POD_LABEL = { key: 'streamspace.io/component', value: 'agent' } as const;
+
+export const MANAGED_BY = 'streamspace';
+export const SESSION_APP = 'session';
+/** The Service's port; the container's port is the template's vnc_port. */
+export const SERVICE_VNC_PORT = 5900;
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * AGENT_ID may be up to 255 characters of anything, a label value at most 63 of [A-Za-z0-9-_.].
+ * An id that does not fit is replaced by a stable hash, so the same agent always selects the same
+ * objects; the full id is kept in an annotation.
+ */
+export function agentLabelValue(agentId: string): string {
+  if (agentId.length <= 63 && LABEL_VALUE.test(agentId)) return agentId;
+  return `sha256-${createHash('sha256').update(agentId).digest('hex').slice(0, 40)}`;
+}
+
+/** Selects this agent's session objects. */
+export function agentSelector(agentId: string): string {
+  return `${K8S_LABELS.managedBy}=${MANAGED_BY},${K8S_LABELS.app}=${SESSION_APP},${K8S_LABELS.agentId}=${agentLabelValue(agentId)}`;
+}
+
+// Session ids are UUIDs (the protocol checks), so these stay DNS-1035 labels of at most 56 characters.
+// Names are lower case: object names must be, and a UUID may arrive in either case.
+export const deploymentName = (sessionId: string) => `streamspace-session-${sessionId.toLowerCase()}`;
+export const serviceName = deploymentName;
+export const networkPolicyName = deploymentName;
+export const homeClaimName = (sessionId: string) => `streamspace-home-${sessionId.toLowerCase()}`;
