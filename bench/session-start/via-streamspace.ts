@@ -52,7 +52,10 @@ export class StreamSpace {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const endpoint = await this.agent.driver.vncEndpoint(created.id);
-    await retryUntilAnswering(() => firstFramebufferUpdate(endpoint.host, endpoint.port, 2000), 10_000);
+    await retryUntilAnswering(
+      () => firstFramebufferUpdate(endpoint.host, endpoint.port, 2000, endpoint.password),
+      10_000,
+    );
     const elapsed = performance.now() - started;
     this.#pendingDeletes.push(created.id);
     return elapsed;

@@ -6,6 +6,7 @@ import { PGLITE, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { LogCapture } from '../support/log-capture.js';
 import { waitFor } from '../support/wait-for.js';
+import { firstFramebufferUpdate } from '../support/rfb-client.js';
 import {
   execIn,
   removeAgentResources,
@@ -99,6 +100,13 @@ test('a session runs for real: labels, limits, unprivileged, VNC answers RFB; st
 
   const endpoint = await agent.driver.vncEndpoint(id);
   assert.equal(await readRfbBanner(endpoint.host, endpoint.port), 'RFB 003.008\n');
+  // Sessions share a bridge: a client without the session's password (another session) is not let in.
+  assert.ok(endpoint.password, 'the driver knows the session password');
+  await assert.rejects(
+    firstFramebufferUpdate(endpoint.host, endpoint.port),
+    /security type None not offered \(2\)/,
+    'only VNC Authentication is offered',
+  );
 
   // Hibernate keeps the home; resume brings back the same container with the same files.
   await execIn(docker, listed.Id, 'echo kept-across-hibernate > ~/marker.txt');

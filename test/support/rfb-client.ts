@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { vncAuthResponse } from '@streamspace/agent';
 
 /** Reads exact byte counts from a socket, in order. */
 class ByteReader {
@@ -49,6 +50,7 @@ class ByteReader {
 export async function rfbFirstUpdate(
   stream: Duplex,
   timeoutMs = 10_000,
+  password?: string,
 ): Promise<{ banner: string; width: number; height: number }> {
   const timer = setTimeout(() => stream.destroy(new Error(`no FramebufferUpdate within ${timeoutMs} ms`)), timeoutMs);
   try {
@@ -59,8 +61,13 @@ export async function rfbFirstUpdate(
     const count = (await reader.read(1))[0]!;
     if (count === 0) throw new Error('server refused the connection');
     const types = [...(await reader.read(count))];
-    if (!types.includes(1)) throw new Error(`security type None not offered (${types.join(',')})`);
-    stream.write(Buffer.from([1]));
+    if (password !== undefined && types.includes(2)) {
+      stream.write(Buffer.from([2])); // VNC Authentication, as the agent answers it
+      stream.write(vncAuthResponse(password, await reader.read(16)));
+    } else {
+      if (!types.includes(1)) throw new Error(`security type None not offered (${types.join(',')})`);
+      stream.write(Buffer.from([1]));
+    }
     if ((await reader.read(4)).readUInt32BE(0) !== 0) throw new Error('security handshake failed');
     stream.write(Buffer.from([1])); // ClientInit: shared
     const init = await reader.read(24);
@@ -88,10 +95,11 @@ export async function firstFramebufferUpdate(
   host: string,
   port: number,
   timeoutMs = 10_000,
+  password?: string,
 ): Promise<{ width: number; height: number }> {
   const socket = connect({ host, port });
   try {
-    return await rfbFirstUpdate(socket, timeoutMs);
+    return await rfbFirstUpdate(socket, timeoutMs, password);
   } finally {
     socket.destroy();
   }

@@ -30,3 +30,4 @@ export {
   type ManifestOptions,
 } from './drivers/kubernetes/session-manifests.js';
 export { K8S_LABELS, AGENT_POD_LABEL } from './drivers/kubernetes/labels.js';
+export { vncAuthResponse } from './tunnel/vnc-password.js';

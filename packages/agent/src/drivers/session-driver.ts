@@ -18,6 +18,8 @@ export interface SessionSpec {
 export interface VncEndpoint {
   host: string;
   port: number;
+  /** Set when the session's VNC server asks for VNC Authentication; the agent answers it, viewers never see it. */
+  password?: string;
 }
 
 /** A session as the platform has it: only what can be read back from the platform itself. */

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
 import type { VncEndpoint } from '../drivers/session-driver.js';
+import { authenticateToServer, offerNoAuthToViewer } from './rfb-handshake.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -116,15 +117,25 @@ export class VncTunnel {
     });
     tcp.setNoDelay(true);
     tcp.pause(); // nothing flows until the control plane's side is open
+    let link: Duplex | undefined;
     try {
-      const { socket, head } = await dialRawTunnel(options.url, options.token).catch((error: Error) => {
+      // With a password the agent is the VNC client for security, and the viewer is offered None:
+      // the control plane has already authorized it.
+      const fromServer = options.endpoint.password
+        ? await authenticateToServer(tcp, options.endpoint.password)
+        : Buffer.alloc(0);
+      const dialled = await dialRawTunnel(options.url, options.token).catch((error: Error) => {
         throw new Error(`control plane refused tunnel ${options.id}: ${error.message}`);
       });
+      link = dialled.socket;
       // Viewer bytes the control plane sent together with its 101.
-      if (head.length > 0) tcp.write(head);
-      return new VncTunnel(options.id, tcp, socket);
+      const fromViewer = options.endpoint.password ? await offerNoAuthToViewer(link, dialled.head) : dialled.head;
+      if (fromServer.length > 0) link.write(fromServer);
+      if (fromViewer.length > 0) tcp.write(fromViewer);
+      return new VncTunnel(options.id, tcp, link);
     } catch (error) {
       tcp.destroy();
+      link?.destroy();
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildContainerSpec } from './container-spec.js';
+import { obfuscateVncPassword } from '../../tunnel/vnc-password.js';
 
 const spec = {
   sessionId: '6ec0c8a9-8bc3-4e8d-b898-1813d4fac11d',
@@ -17,11 +18,15 @@ const spec = {
 };
 
 test('a session becomes an unprivileged, limited, labelled container with its home on a volume', () => {
-  const container = buildContainerSpec(spec, {
-    agentId: 'docker-1',
-    network: 'streamspace-sessions',
-    vncAccess: 'container-ip',
-  });
+  const container = buildContainerSpec(
+    spec,
+    {
+      agentId: 'docker-1',
+      network: 'streamspace-sessions',
+      vncAccess: 'container-ip',
+    },
+    'pa55word',
+  );
   assert.equal(container.name, 'streamspace-session-6ec0c8a9-8bc3-4e8d-b898-1813d4fac11d');
   assert.equal(container.Image, 'streamspace/xterm:latest');
   assert.deepEqual(container.Labels, {
@@ -33,6 +38,10 @@ test('a session becomes an unprivileged, limited, labelled container with its ho
   });
   assert.equal(container.User, '1000:1000');
   assert.ok(container.Env?.includes('SCREEN_WIDTH=1280'));
+  assert.ok(
+    container.Env?.includes('VNC_PASSWORD_OBFUSCATED=' + obfuscateVncPassword('pa55word')),
+    'Xvnc asks for a password',
+  );
   const host = container.HostConfig!;
   assert.equal(host.NanoCpus, 500_000_000);
   assert.equal(host.Memory, 512 * 1024 * 1024);
@@ -47,7 +56,7 @@ test('a session becomes an unprivileged, limited, labelled container with its ho
 });
 
 test('loopback-port access publishes VNC on 127.0.0.1 only, never on every interface', () => {
-  const container = buildContainerSpec(spec, { agentId: 'docker-1', network: 'n', vncAccess: 'loopback-port' });
+  const container = buildContainerSpec(spec, { agentId: 'docker-1', network: 'n', vncAccess: 'loopback-port' }, 'x');
   assert.deepEqual(container.HostConfig!.PortBindings, { '5900/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
 });
 
@@ -55,6 +64,7 @@ test('no home volume when the template does not ask for one', () => {
   const container = buildContainerSpec(
     { ...spec, template: { ...spec.template, persistent_home: false } },
     { agentId: 'a', network: 'n', vncAccess: 'container-ip' },
+    'x',
   );
   assert.equal(container.HostConfig!.Mounts, undefined);
 });

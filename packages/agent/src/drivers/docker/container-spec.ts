@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { SessionSpec } from '../session-driver.js';
+import { VNC_PASSWORD_ENV, obfuscateVncPassword } from '../../tunnel/vnc-password.js';
 import { LABELS, containerName, homeVolumeName } from './labels.js';
 
 export interface ContainerSpecOptions {
@@ -19,6 +20,7 @@ export const SESSION_UID = 1000;
 export function buildContainerSpec(
   spec: SessionSpec,
   options: ContainerSpecOptions,
+  vncPassword: string,
 ): ContainerCreateOptions & { name: string } {
   const { template } = spec;
   const vncPort = `${template.vnc_port}/tcp`;
@@ -37,6 +39,8 @@ export function buildContainerSpec(
       `STREAMSPACE_SESSION_ID=${spec.sessionId}`,
       `STREAMSPACE_USER=${spec.user}`,
       `VNC_PORT=${template.vnc_port}`,
+      // Sessions share a bridge: without a password one session could drive another's desktop.
+      `${VNC_PASSWORD_ENV}=${obfuscateVncPassword(vncPassword)}`,
     ],
     User: `${SESSION_UID}:${SESSION_UID}`,
     ExposedPorts: { [vncPort]: {} },

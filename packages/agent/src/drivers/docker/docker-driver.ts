@@ -11,6 +11,7 @@ import {
 } from '../session-driver.js';
 import { waitForRfb } from '../vnc-probe.js';
 import { buildContainerSpec } from './container-spec.js';
+import { VNC_PASSWORD_ENV, newVncPassword, revealVncPassword } from '../../tunnel/vnc-password.js';
 import { demuxLogs, lastLines } from './docker-logs.js';
 import { LABELS, containerName, homeVolumeName } from './labels.js';
 import { pullImage } from './image-pull.js';
@@ -77,7 +78,7 @@ export class DockerDriver implements SessionDriver {
       await pullImage(this.#docker, spec.template, progress);
       if (spec.template.persistent_home) await this.#ensureVolume(homeVolumeName(spec.sessionId), spec.sessionId);
       progress({ step: 'container', message: 'creating the container' });
-      const definition = buildContainerSpec(spec, this.o);
+      const definition = buildContainerSpec(spec, this.o, newVncPassword());
       definition.Labels![VNC_PORT_LABEL] = String(spec.template.vnc_port);
       try {
         await this.#docker.createContainer(definition);
@@ -183,10 +184,12 @@ export class DockerDriver implements SessionDriver {
     const info = await this.#inspect(containerName(sessionId));
     if (!info) throw new DriverError('not_found', `session ${sessionId} has no container on this host`);
     const port = Number(info.Config.Labels?.[VNC_PORT_LABEL] ?? 5900);
+    const obfuscated = info.Config.Env?.find((e) => e.startsWith(`${VNC_PASSWORD_ENV}=`))?.split('=')[1];
+    const password = obfuscated ? revealVncPassword(obfuscated) : undefined;
     if (this.o.vncAccess === 'loopback-port') {
       const published = info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0]?.HostPort;
       if (!published) throw new DriverError('not_found', `session ${sessionId} has no VNC port published on 127.0.0.1`);
-      return { host: '127.0.0.1', port: Number(published) };
+      return { host: '127.0.0.1', port: Number(published), password };
     }
     const address = info.NetworkSettings.Networks?.[this.o.network]?.IPAddress;
     if (!address)
@@ -194,7 +197,7 @@ export class DockerDriver implements SessionDriver {
         'not_found',
         `session ${sessionId} has no address on network ${this.o.network} (is it running?)`,
       );
-    return { host: address, port };
+    return { host: address, port, password };
   }
 
   onUnexpectedExit(listener: (sessionId: string, reason: string) => void): void {

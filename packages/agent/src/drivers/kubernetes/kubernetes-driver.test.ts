@@ -5,9 +5,12 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { Progress } from '@streamspace/protocol';
-import { DriverError, type SessionSpec } from '../session-driver.js';
+import { DriverError, type SessionSpec, type VncEndpoint } from '../session-driver.js';
+import { revealVncPassword } from '../../tunnel/vnc-password.js';
 import { KubernetesDriver, type KubernetesDriverOptions } from './kubernetes-driver.js';
 import { FakeKubeApi, type RecordedRequest } from './testing/fake-kube-api.js';
+
+const hostPort = (endpoint: VncEndpoint) => ({ host: endpoint.host, port: endpoint.port });
 
 const NS = 'streamspace';
 const IMAGE = 'streamspace/xterm:latest';
@@ -168,7 +171,7 @@ describe('KubernetesDriver against a fake Kubernetes API', () => {
     api.updatePod(pod!.metadata.name, schedule);
     await progress.reached('image');
     api.updatePod(pod!.metadata.name, run);
-    assert.deepEqual(await started, { host: '127.0.0.1', port: rfbPort });
+    assert.deepEqual(hostPort(await started), { host: '127.0.0.1', port: rfbPort });
 
     const requests = api.requests.slice(from);
     assert.deepEqual(writes(requests), [
@@ -208,6 +211,10 @@ describe('KubernetesDriver against a fake Kubernetes API', () => {
         ports: [{ protocol: 'TCP', port: 5900 }],
       },
     ]);
+    // The session's VNC password: on the Deployment in vncpasswd's form, and on the endpoint for the agent.
+    const env = body(APPS).spec.template.spec.containers[0].env as Array<{ name: string; value: string }>;
+    const stored = env.find((e) => e.name === 'VNC_PASSWORD_OBFUSCATED')!.value;
+    assert.equal((await driver.vncEndpoint(s1.sessionId)).password, revealVncPassword(stored));
     assert.deepEqual(body(SERVICES).spec.ports, [{ name: 'vnc', port: 5900, targetPort: 'vnc', protocol: 'TCP' }]);
     const patch = requests.find((r) => r.method === 'PATCH')!;
     assert.equal(patch.contentType, 'application/merge-patch+json');
@@ -217,18 +224,18 @@ describe('KubernetesDriver against a fake Kubernetes API', () => {
     assert.deepEqual([...new Set(steps)], ['deployment', 'scheduling', 'image', 'vnc']);
     assert.ok(progress.seen.some((p) => p.message === `Pulling image "${IMAGE}"`));
     assert.deepEqual(await driver.list(), [{ sessionId: s1.sessionId, state: 'running', cpu: 0.5, memoryGb: 0.5 }]);
-    assert.deepEqual(await driver.vncEndpoint(s1.sessionId), { host: '127.0.0.1', port: rfbPort });
+    assert.deepEqual(hostPort(await driver.vncEndpoint(s1.sessionId)), { host: '127.0.0.1', port: rfbPort });
   });
 
   test('the default endpoint is the Service’s cluster DNS name on 5900', async () => {
     const plain = await makeDriver({ resolveEndpoint: undefined });
-    assert.deepEqual(await plain.vncEndpoint(s1.sessionId), { host: `${name1}.${NS}.svc`, port: 5900 });
+    assert.deepEqual(hostPort(await plain.vncEndpoint(s1.sessionId)), { host: `${name1}.${NS}.svc`, port: 5900 });
     await plain.close();
   });
 
   test('starting again is idempotent: every create answers 409 AlreadyExists, nothing is scaled again', async () => {
     const from = api.requests.length;
-    assert.deepEqual(await driver.start(s1, () => undefined), { host: '127.0.0.1', port: rfbPort });
+    assert.deepEqual(hostPort(await driver.start(s1, () => undefined)), { host: '127.0.0.1', port: rfbPort });
     assert.deepEqual(writes(api.requests.slice(from)), [
       `POST ${PVCS} 409`,
       `POST ${APPS} 409`,
@@ -249,7 +256,10 @@ describe('KubernetesDriver against a fake Kubernetes API', () => {
 
     api.onPodCreated = (pod) => api.updatePod(pod.metadata.name, run);
     from = api.requests.length;
-    assert.deepEqual(await driver.resume(s1.sessionId, () => undefined), { host: '127.0.0.1', port: rfbPort });
+    assert.deepEqual(hostPort(await driver.resume(s1.sessionId, () => undefined)), {
+      host: '127.0.0.1',
+      port: rfbPort,
+    });
     assert.deepEqual(writes(api.requests.slice(from)), [`PATCH ${APPS}/${name1} 200`]);
     assert.equal((await driver.list())[0]?.state, 'running');
 

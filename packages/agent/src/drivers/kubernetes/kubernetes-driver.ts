@@ -25,6 +25,7 @@ import { PodWatch } from './pod-watch.js';
 import { parseCpu, parseMemoryGb } from './quantity.js';
 import { buildSessionManifests, ownedBy, type ManifestOptions } from './session-manifests.js';
 import { apiStatus, ignoreStatus, kubernetesError } from './api-errors.js';
+import { VNC_PASSWORD_ENV, newVncPassword, revealVncPassword } from '../../tunnel/vnc-password.js';
 
 export interface KubernetesDriverOptions extends ManifestOptions {
   kubeConfig: KubeConfig;
@@ -95,7 +96,7 @@ export class KubernetesDriver implements SessionDriver {
 
   async start(spec: SessionSpec, progress: ProgressReporter): Promise<VncEndpoint> {
     const { sessionId } = spec;
-    const m = buildSessionManifests(spec, this.o, 0);
+    const m = buildSessionManifests(spec, this.o, 0, newVncPassword());
     progress({ step: 'deployment', message: `creating the session's objects in namespace ${this.o.namespace}` });
     const namespace = this.o.namespace;
     if (m.homeClaim) {
@@ -263,9 +264,14 @@ export class KubernetesDriver implements SessionDriver {
       throw kubernetesError('platform_error', `reading Service ${name}`, error);
     }
     const target = { name, namespace: this.o.namespace, port: SERVICE_VNC_PORT };
+    const obfuscated = deployment.spec?.template.spec?.containers[0]?.env?.find(
+      (e) => e.name === VNC_PASSWORD_ENV,
+    )?.value;
+    const password = obfuscated ? revealVncPassword(obfuscated) : undefined;
     // The Service name, not the pod IP: it stays the same across hibernate/resume and pod
     // replacement, and it routes only to a pod whose readiness probe (VNC listening) passed.
-    return this.o.resolveEndpoint?.(target) ?? { host: `${name}.${target.namespace}.svc`, port: target.port };
+    const endpoint = this.o.resolveEndpoint?.(target) ?? { host: `${name}.${target.namespace}.svc`, port: target.port };
+    return { ...endpoint, password };
   }
 
   onUnexpectedExit(listener: (sessionId: string, reason: string) => void): void {

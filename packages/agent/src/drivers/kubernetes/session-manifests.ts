@@ -20,6 +20,7 @@ import {
   networkPolicyName,
   serviceName,
 } from './labels.js';
+import { VNC_PASSWORD_ENV, obfuscateVncPassword } from '../../tunnel/vnc-password.js';
 
 export interface ManifestOptions {
   agentId: string;
@@ -64,7 +65,17 @@ export const memoryQuantity = (mb: number) => `${Math.max(1, Math.round(mb))}Mi`
  * schema-validated without a cluster, and its pod template is run for real by `podman kube play`.
  * The Deployment is created with `replicas` (1 to run; hibernate scales it to 0).
  */
-export function buildSessionManifests(spec: SessionSpec, o: ManifestOptions, replicas = 1): SessionManifests {
+/**
+ * `vncPassword`: the session's VNC password, given to Xvnc in vncpasswd's form. The NetworkPolicy
+ * admits only the agent, but only where the cluster's network plugin enforces policies; the
+ * password holds everywhere.
+ */
+export function buildSessionManifests(
+  spec: SessionSpec,
+  o: ManifestOptions,
+  replicas = 1,
+  vncPassword?: string,
+): SessionManifests {
   const { template } = spec;
   const name = deploymentName(spec.sessionId);
   const labels = sessionLabels(spec.sessionId, o.agentId);
@@ -111,6 +122,7 @@ export function buildSessionManifests(spec: SessionSpec, o: ManifestOptions, rep
                 { name: 'STREAMSPACE_SESSION_ID', value: spec.sessionId },
                 { name: 'STREAMSPACE_USER', value: spec.user },
                 { name: 'VNC_PORT', value: String(template.vnc_port) },
+                ...(vncPassword ? [{ name: VNC_PASSWORD_ENV, value: obfuscateVncPassword(vncPassword) }] : []),
               ],
               ports: [{ name: 'vnc', containerPort: template.vnc_port, protocol: 'TCP' }],
               // Requests equal limits (Guaranteed QoS): the scheduler reserves what the template

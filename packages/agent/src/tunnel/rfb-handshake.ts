@@ -1,0 +1,135 @@
+import type { Duplex } from 'node:stream';
+import { vncAuthResponse } from './vnc-password.js';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const SECURITY_NONE = 1;
+const SECURITY_VNC_AUTH = 2;
+
+/** Exact-length reads from a stream during a handshake; what is read past the end is handed back. */
+class ByteReader {
+  #buffered: Buffer;
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  readonly #onData = (chunk: Buffer) => {
+    this.#buffered = Buffer.concat([this.#buffered, chunk]);
+    this.#wake?.();
+  };
+  readonly #onEnd = () => {
+    this.#failure ??= new Error(`${this.peer} closed the connection during the RFB handshake`);
+    this.#wake?.();
+  };
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly peer: string,
+    head: Buffer = Buffer.alloc(0),
+  ) {
+    this.#buffered = head;
+    stream.on('data', this.#onData);
+    stream.on('close', this.#onEnd);
+    stream.on('end', this.#onEnd);
+    stream.resume(); // a stream paused before (the tunnel holds VNC until it is joined) reads again
+  }
+
+  async read(length: number): Promise<Buffer> {
+    const deadline = setTimeout(() => {
+      this.#failure ??= new Error(`${this.peer} did not finish the RFB handshake in ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
+      this.#wake?.();
+    }, HANDSHAKE_TIMEOUT_MS);
+    try {
+      while (this.#buffered.length < length) {
+        if (this.#failure) throw this.#failure;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+    } finally {
+      clearTimeout(deadline);
+      this.#wake = undefined;
+    }
+    const bytes = this.#buffered.subarray(0, length);
+    this.#buffered = this.#buffered.subarray(length);
+    return bytes;
+  }
+
+  /** Stops reading; returns what arrived beyond the handshake, for the stream's next reader. */
+  release(): Buffer {
+    this.stream.pause();
+    this.stream.off('data', this.#onData);
+    this.stream.off('close', this.#onEnd);
+    this.stream.off('end', this.#onEnd);
+    return this.#buffered;
+  }
+}
+
+const u32 = (value: number) => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
+};
+
+async function failureReason(reader: ByteReader): Promise<string> {
+  const length = (await reader.read(4)).readUInt32BE();
+  return (await reader.read(Math.min(length, 1024))).toString('utf8');
+}
+
+/**
+ * The agent's side of a session's VNC security: answers the server's VNC Authentication with the
+ * session's password, up to the SecurityResult. Returns any bytes the server sent beyond it.
+ */
+export async function authenticateToServer(server: Duplex, password: string): Promise<Buffer> {
+  const reader = new ByteReader(server, 'the VNC server');
+  try {
+    const version = (await reader.read(12)).toString('latin1');
+    if (version !== 'RFB 003.008\n') {
+      throw new Error(`the VNC server sent ${JSON.stringify(version)}, not RFB 3.8`);
+    }
+    server.write(version);
+    const count = (await reader.read(1))[0]!;
+    if (count === 0) throw new Error(`the VNC server refused the connection: ${await failureReason(reader)}`);
+    const types = [...(await reader.read(count))];
+    if (types.includes(SECURITY_VNC_AUTH)) {
+      server.write(Buffer.from([SECURITY_VNC_AUTH]));
+      server.write(vncAuthResponse(password, await reader.read(16)));
+    } else if (types.includes(SECURITY_NONE)) {
+      server.write(Buffer.from([SECURITY_NONE]));
+    } else {
+      throw new Error(
+        `the VNC server offers security types ${types.join(', ')}; the agent speaks 1 (None) and 2 (VNC)`,
+      );
+    }
+    if ((await reader.read(4)).readUInt32BE() !== 0) {
+      throw new Error(
+        `the VNC server rejected the session's password (${await failureReason(reader).catch(() => 'no reason')}); restart the session`,
+      );
+    }
+    return reader.release();
+  } catch (error) {
+    reader.release();
+    throw error;
+  }
+}
+
+/**
+ * The viewer's side: the agent has already authenticated to the server, and the control plane has
+ * authorized the viewer, so the viewer is offered security type None. Returns the viewer's bytes
+ * beyond the handshake (its ClientInit, if it was quick).
+ */
+export async function offerNoAuthToViewer(viewer: Duplex, head: Buffer): Promise<Buffer> {
+  const reader = new ByteReader(viewer, 'the viewer', head);
+  try {
+    viewer.write('RFB 003.008\n');
+    const version = (await reader.read(12)).toString('latin1');
+    if (version === 'RFB 003.003\n') {
+      viewer.write(u32(SECURITY_NONE));
+      return reader.release();
+    }
+    if (!/^RFB 003\.00[78]\n$/.test(version)) throw new Error(`the viewer sent ${JSON.stringify(version)}`);
+    viewer.write(Buffer.from([1, SECURITY_NONE]));
+    const chosen = (await reader.read(1))[0];
+    if (chosen !== SECURITY_NONE) throw new Error(`the viewer chose security type ${chosen}, not None`);
+    if (version === 'RFB 003.008\n') viewer.write(u32(0));
+    return reader.release();
+  } catch (error) {
+    reader.release();
+    throw error;
+  }
+}
