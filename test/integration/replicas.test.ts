@@ -13,6 +13,7 @@ import { dialRawTunnel, tunnelUrl } from '@streamspace/agent';
 // commands reach the replica holding the agent through LISTEN/NOTIFY.
 let a: TestControlPlane;
 let b: TestControlPlane;
+let misconfigured: TestControlPlane;
 
 before(async () => {
   const url = await (await sharedPostgres()).createDatabase('replicas');
@@ -25,9 +26,14 @@ before(async () => {
   await a.loginAsAdmin();
   // A token from one replica is good on the other: they share JWT_SECRET.
   b.token = a.token;
+  // A replica whose advertised address is wrong (nothing listens on port 1).
+  misconfigured = await startTestControlPlane(fresh, {
+    env: { ...env, REPLICA_ID: 'replica-c', REPLICA_URL: 'http://127.0.0.1:1' },
+  });
+  misconfigured.token = a.token;
 });
 after(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
+  await Promise.all([a?.stop(), b?.stop(), misconfigured?.stop()]);
 });
 
 test('a session created on replica B reaches an agent connected to replica A', async () => {
@@ -170,4 +176,18 @@ test('an agent on replica A that dies closes a viewer on replica B with "agent o
   tunnel.destroy();
   await agent.kill();
   assert.deepEqual(await closed, { code: 4503, reason: 'agent offline' });
+});
+
+test('a tunnel for a replica whose REPLICA_URL cannot be reached is refused with 502 naming it', async () => {
+  const { agent } = await AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: 'vnc-for-c' });
+  const sessionId = await startedSessionOn(misconfigured, agent);
+  const { viewer } = await openViewerOn(misconfigured, sessionId);
+  const open = await agent.next('command', (m) => m.payload.type === 'open_tunnel');
+  const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
+  await assert.rejects(
+    dialTunnel(a, tunnelId, token),
+    /^Error: HTTP 502: replica replica-c holding this tunnel's viewer is unreachable at http:\/\/127\.0\.0\.1:1 .*check its REPLICA_URL$/,
+  );
+  viewer.close();
+  await agent.close();
 });
