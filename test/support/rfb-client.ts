@@ -1,45 +1,6 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { vncAuthResponse } from '@streamspace/agent';
-
-/** Reads exact byte counts from a socket, in order. */
-class ByteReader {
-  #buffer = Buffer.alloc(0);
-  #want: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
-  #error: Error | undefined;
-
-  constructor(socket: Duplex) {
-    socket.on('data', (chunk: Buffer) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
-      this.#drain();
-    });
-    const fail = (error: Error) => {
-      this.#error = error;
-      this.#want?.reject(error);
-      this.#want = undefined;
-    };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new Error('connection closed')));
-  }
-
-  read(n: number): Promise<Buffer> {
-    if (this.#error) return Promise.reject(this.#error);
-    return new Promise((resolve, reject) => {
-      this.#want = { n, resolve, reject };
-      this.#drain();
-    });
-  }
-
-  #drain() {
-    if (this.#want && this.#buffer.length >= this.#want.n) {
-      const { n, resolve } = this.#want;
-      this.#want = undefined;
-      const out = this.#buffer.subarray(0, n);
-      this.#buffer = this.#buffer.subarray(n);
-      resolve(out);
-    }
-  }
-}
+import { ByteReader, vncAuthResponse } from '@streamspace/agent';
 
 /**
  * Completes the RFB 3.8 handshake with security type None on `stream` (a TCP socket, or a
@@ -54,7 +15,7 @@ export async function rfbFirstUpdate(
 ): Promise<{ banner: string; width: number; height: number }> {
   const timer = setTimeout(() => stream.destroy(new Error(`no FramebufferUpdate within ${timeoutMs} ms`)), timeoutMs);
   try {
-    const reader = new ByteReader(stream);
+    const reader = new ByteReader(stream, 'the VNC server', undefined, timeoutMs);
     const banner = (await reader.read(12)).toString('latin1');
     if (!banner.startsWith('RFB 003.')) throw new Error(`not an RFB server: ${JSON.stringify(banner)}`);
     stream.write('RFB 003.008\n');

@@ -31,3 +31,4 @@ export {
 } from './drivers/kubernetes/session-manifests.js';
 export { K8S_LABELS, AGENT_POD_LABEL } from './drivers/kubernetes/labels.js';
 export { vncAuthResponse } from './tunnel/vnc-password.js';
+export { ByteReader } from './tunnel/byte-reader.js';

@@ -1,64 +1,9 @@
 import type { Duplex } from 'node:stream';
+import { ByteReader } from './byte-reader.js';
 import { vncAuthResponse } from './vnc-password.js';
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 const SECURITY_NONE = 1;
 const SECURITY_VNC_AUTH = 2;
-
-/** Exact-length reads from a stream during a handshake; what is read past the end is handed back. */
-class ByteReader {
-  #buffered: Buffer;
-  #failure: Error | undefined;
-  #wake: (() => void) | undefined;
-  readonly #onData = (chunk: Buffer) => {
-    this.#buffered = Buffer.concat([this.#buffered, chunk]);
-    this.#wake?.();
-  };
-  readonly #onEnd = () => {
-    this.#failure ??= new Error(`${this.peer} closed the connection during the RFB handshake`);
-    this.#wake?.();
-  };
-
-  constructor(
-    private readonly stream: Duplex,
-    private readonly peer: string,
-    head: Buffer = Buffer.alloc(0),
-  ) {
-    this.#buffered = head;
-    stream.on('data', this.#onData);
-    stream.on('close', this.#onEnd);
-    stream.on('end', this.#onEnd);
-    stream.resume(); // a stream paused before (the tunnel holds VNC until it is joined) reads again
-  }
-
-  async read(length: number): Promise<Buffer> {
-    const deadline = setTimeout(() => {
-      this.#failure ??= new Error(`${this.peer} did not finish the RFB handshake in ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
-      this.#wake?.();
-    }, HANDSHAKE_TIMEOUT_MS);
-    try {
-      while (this.#buffered.length < length) {
-        if (this.#failure) throw this.#failure;
-        await new Promise<void>((resolve) => (this.#wake = resolve));
-      }
-    } finally {
-      clearTimeout(deadline);
-      this.#wake = undefined;
-    }
-    const bytes = this.#buffered.subarray(0, length);
-    this.#buffered = this.#buffered.subarray(length);
-    return bytes;
-  }
-
-  /** Stops reading; returns what arrived beyond the handshake, for the stream's next reader. */
-  release(): Buffer {
-    this.stream.pause();
-    this.stream.off('data', this.#onData);
-    this.stream.off('close', this.#onEnd);
-    this.stream.off('end', this.#onEnd);
-    return this.#buffered;
-  }
-}
 
 const u32 = (value: number) => {
   const bytes = Buffer.alloc(4);

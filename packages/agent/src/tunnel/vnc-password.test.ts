@@ -67,3 +67,10 @@ test('the viewer is offered security None, and its bytes after the handshake are
   assert.deepEqual(Buffer.concat(written), Buffer.from('RFB 003.008\n\x01\x01\x00\x00\x00\x00', 'latin1'));
   assert.deepEqual(handedOn, Buffer.from([1]), 'ClientInit goes on to the server');
 });
+
+test('a connection that errs mid-handshake fails the read, naming the peer, instead of crashing the agent', async () => {
+  const stream = new PassThrough();
+  const pending = authenticateToServer(stream, 'x');
+  stream.destroy(new Error('read ECONNRESET'));
+  await assert.rejects(pending, /^Error: the VNC server: read ECONNRESET$/);
+});
