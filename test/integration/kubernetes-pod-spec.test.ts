@@ -17,9 +17,10 @@ import {
   type ManifestOptions,
   type SessionSpec,
 } from '@streamspace/agent';
-import { XTERM_IMAGE, requireContainerEngine } from '../support/podman.js';
+import { requireContainerEngine } from '../support/podman.js';
 import { forPodman, inspectPod, kubePlay, podman } from '../support/podman-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
+import { xtermSession } from '../support/driver-contract.js';
 
 /**
  * No Kubernetes API server can run here, so the manifests the Kubernetes driver generates are
@@ -31,21 +32,8 @@ import { waitFor } from '../support/wait-for.js';
 
 const run = podman;
 
-/** The seeded xterm template (packages/control-plane/migrations/0002_seed_templates.sql). */
-const xterm = (sessionId = randomUUID(), template: Partial<SessionSpec['template']> = {}): SessionSpec => ({
-  sessionId,
-  user: 'alice',
-  template: {
-    name: 'xterm',
-    image: XTERM_IMAGE,
-    vnc_port: 5900,
-    cpu_limit: 0.5,
-    memory_limit_mb: 512,
-    env: {},
-    persistent_home: true,
-    ...template,
-  },
-});
+const xterm = (sessionId = randomUUID(), template: Partial<SessionSpec['template']> = {}) =>
+  xtermSession({ sessionId, template });
 const options: ManifestOptions = {
   agentId: 'k8s-pod-spec',
   namespace: 'streamspace',

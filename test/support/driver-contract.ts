@@ -2,11 +2,32 @@ import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DriverError, readRfbBanner, type SessionDriver, type SessionSpec } from '@streamspace/agent';
+import { XTERM_IMAGE } from './podman.js';
 
 export interface ContractOptions {
   image: string;
   /** Runs a shell command inside the session (to prove the home survives hibernate). */
   exec(sessionId: string, command: string): Promise<string>;
+}
+
+/** A start_session for the seeded xterm template (migrations/0002_seed_templates.sql), overridable. */
+export function xtermSession(
+  overrides: { sessionId?: string; user?: string; template?: Partial<SessionSpec['template']> } = {},
+): SessionSpec {
+  return {
+    sessionId: overrides.sessionId ?? randomUUID(),
+    user: overrides.user ?? 'alice',
+    template: {
+      name: 'xterm',
+      image: XTERM_IMAGE,
+      vnc_port: 5900,
+      cpu_limit: 0.5,
+      memory_limit_mb: 512,
+      env: {},
+      persistent_home: true,
+      ...overrides.template,
+    },
+  };
 }
 
 const isDriverError = (code: DriverError['code']) => (error: unknown) => {
@@ -26,20 +47,8 @@ export function runDriverContract(
 ): void {
   describe(`SessionDriver contract: ${name}`, () => {
     let driver: SessionDriver;
-    const spec = (template: Partial<SessionSpec['template']> = {}): SessionSpec => ({
-      sessionId: randomUUID(),
-      user: 'contract',
-      template: {
-        name: 'xterm',
-        image: options.image,
-        vnc_port: 5900,
-        cpu_limit: 0.5,
-        memory_limit_mb: 512,
-        env: {},
-        persistent_home: true,
-        ...template,
-      },
-    });
+    const spec = (template: Partial<SessionSpec['template']> = {}) =>
+      xtermSession({ user: 'contract', template: { image: options.image, ...template } });
     const progress: string[] = [];
     const report = (p: { step: string }) => progress.push(p.step);
 
