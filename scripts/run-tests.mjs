@@ -37,6 +37,31 @@ const files =
         ...findTests(join(root, 'test', 'dist')),
       ].map((f) => relative(root, f));
 
+// The Kubernetes tests need the real cluster of scripts/test-cluster.sh (built once per pin into
+// /var/cache/streamspace/kube): started here for the run, unless one is up already (then it is
+// left running), and only when a selected file needs it.
+const CLUSTER = join(root, 'scripts/test-cluster.sh');
+const needsCluster = files.some((f) => /kubernetes|deploy-chart|helm/.test(f));
+const sh = (args) =>
+  new Promise((resolve) => {
+    const child = spawn('bash', [CLUSTER, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (c) => resolve({ code: c ?? 1, out }));
+  });
+let startedCluster = false;
+if (needsCluster && (await sh(['env'])).code !== 0) {
+  const began = Date.now();
+  const up = await sh(['up']);
+  if (up.code !== 0) {
+    process.stderr.write(`scripts/test-cluster.sh up failed (exit ${up.code}); its logs are in /run/streamspace-cluster/logs\n`);
+    await sh(['down']);
+    process.exit(1);
+  }
+  startedCluster = true;
+  process.stdout.write(`Kubernetes test cluster up in ${((Date.now() - began) / 1000).toFixed(0)} s:\n${up.out}`);
+}
+
 const { PostgresServer } = await import(join(root, 'test/dist/support/postgres-server.js'));
 const postgres = await PostgresServer.start();
 process.stdout.write(`PostgreSQL for this run: ${postgres.url()} (data in ${postgres.dir})\n`);
@@ -57,5 +82,6 @@ try {
   });
 } finally {
   await postgres.destroy();
+  if (startedCluster) await sh(['down']);
 }
 process.exit(code);

@@ -31,15 +31,12 @@ export interface KubernetesDriverOptions extends ManifestOptions {
   kubeConfig: KubeConfig;
   readyTimeoutMs: number;
   logger: Logger;
-  /**
-   * How the agent reaches a session's VNC. Default: the Service's cluster DNS name
-   * (`<service>.<namespace>.svc:5900`); tests point it at a local server.
-   */
-  resolveEndpoint?: (service: { name: string; namespace: string; port: number }) => VncEndpoint;
   /** Events can only be listed (the Role grants no watch on them): how often while a pod waits. */
   eventPollMs?: number;
   /** How long stop/hibernate wait for the pod to be gone. */
   stopWaitMs?: number;
+  /** How long one pod watch request lasts before it is renewed (PodWatch's default: 5–10 min). */
+  watchTimeoutSeconds?: number;
 }
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -74,6 +71,7 @@ export class KubernetesDriver implements SessionDriver {
       namespace: o.namespace,
       labelSelector: agentSelector(o.agentId),
       logger: o.logger,
+      ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
     });
     this.#pods.onChange((type, pod) => void this.#onPodChange(type, pod));
   }
@@ -137,10 +135,9 @@ export class KubernetesDriver implements SessionDriver {
     const deadline = Date.now() + this.o.readyTimeoutMs;
     await this.#waitForPod(sessionId, deadline, progress);
     progress({ step: 'vnc', message: 'waiting for the VNC server' });
+    await this.#waitForReady(sessionId, deadline);
     const endpoint = await this.vncEndpoint(sessionId);
     try {
-      // Resolved once: polling the API for the endpoint every few ms while Xvnc starts would load
-      // the API server for nothing (the Service's name does not change).
       const ready = await waitForRfb(async () => endpoint, {
         timeoutMs: Math.max(0, deadline - Date.now()),
         intervalMs: 50,
@@ -256,22 +253,45 @@ export class KubernetesDriver implements SessionDriver {
     if ((deployment.spec?.replicas ?? 0) < 1) {
       throw new DriverError('not_found', `session ${sessionId} is not running (stopped or hibernated)`);
     }
-    const name = serviceName(sessionId);
-    try {
-      await this.#core.readNamespacedService({ name, namespace: this.o.namespace });
-    } catch (error) {
-      if (apiStatus(error) === 404) throw new DriverError('not_found', `session ${sessionId} has no Service ${name}`);
-      throw kubernetesError('platform_error', `reading Service ${name}`, error);
-    }
-    const target = { name, namespace: this.o.namespace, port: SERVICE_VNC_PORT };
-    const obfuscated = deployment.spec?.template.spec?.containers[0]?.env?.find(
-      (e) => e.name === VNC_PASSWORD_ENV,
-    )?.value;
+    const container = deployment.spec?.template.spec?.containers[0];
+    const obfuscated = container?.env?.find((e) => e.name === VNC_PASSWORD_ENV)?.value;
     const password = obfuscated ? revealVncPassword(obfuscated) : undefined;
-    // The Service name, not the pod IP: it stays the same across hibernate/resume and pod
-    // replacement, and it routes only to a pod whose readiness probe (VNC listening) passed.
-    const endpoint = this.o.resolveEndpoint?.(target) ?? { host: `${name}.${target.namespace}.svc`, port: target.port };
-    return { ...endpoint, password };
+    // The ready pod's own address, as the Service's EndpointSlice lists it (same pod, same
+    // readiness), rather than the Service's DNS name: that needs neither cluster DNS nor
+    // kube-proxy on the agent's side, so an agent outside the cluster's DNS works as one inside.
+    // A new pod (resume, replacement) has a new address: it is read again for every tunnel.
+    const pod = this.#readyPod(sessionId);
+    if (!pod) {
+      throw new DriverError(
+        'not_found',
+        `session ${sessionId} has no ready pod (its VNC server is not listening yet, or the pod is being replaced); see \`kubectl -n ${this.o.namespace} get pods -l ${K8S_LABELS.sessionId}=${sessionId}\``,
+      );
+    }
+    const port = container?.ports?.find((p) => p.name === 'vnc')?.containerPort ?? SERVICE_VNC_PORT;
+    return { host: pod.status!.podIP!, port, password };
+  }
+
+  /** The session's newest pod that runs, has an address and passes its readiness probe (VNC listens). */
+  #readyPod(sessionId: string): V1Pod | undefined {
+    const pod = newest(this.#pods.pods(sessionId));
+    const ready = pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    return pod && ready && pod.status?.podIP ? pod : undefined;
+  }
+
+  /** Waits until the pod is ready: its readiness probe found VNC listening. */
+  async #waitForReady(sessionId: string, deadline: number): Promise<void> {
+    while (!this.#readyPod(sessionId)) {
+      const failure = this.#failure(sessionId);
+      if (failure) throw await this.#podFailed(sessionId, failure.pod, failure.assessed);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new DriverError(
+          'start_failed',
+          `the session pod runs but its VNC server did not become ready within ${Math.round(this.o.readyTimeoutMs / 1000)}s (readiness probe on port vnc); see \`kubectl -n ${this.o.namespace} describe pod -l ${K8S_LABELS.sessionId}=${sessionId}\``,
+        );
+      }
+      await this.#nextChange(sessionId, left);
+    }
   }
 
   onUnexpectedExit(listener: (sessionId: string, reason: string) => void): void {

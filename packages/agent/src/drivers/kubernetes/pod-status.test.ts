@@ -183,6 +183,37 @@ test('Unschedulable fails at once with the scheduler’s words; an evicted pod f
   );
 });
 
+test('Unschedulable while the home claim is being provisioned is still pending: the scheduler retries', () => {
+  // The words kube-scheduler 1.34 used in the test cluster while the PVC was being bound.
+  const waiting = pod({
+    phase: 'Pending',
+    conditions: [
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',
+      },
+    ],
+  });
+  assert.deepEqual(assessPod(waiting), {
+    kind: 'pending',
+    progress: { step: 'scheduling', message: 'waiting for the home volume to be provisioned' },
+  });
+  const full = pod({
+    phase: 'Pending',
+    conditions: [
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: '0/1 nodes are available: 1 Insufficient cpu, pod has unbound immediate PersistentVolumeClaims.',
+      },
+    ],
+  });
+  assert.equal(assessPod(full).kind, 'failed', 'no capacity is final even while a claim waits');
+});
+
 test('latestWarning picks the newest warning; none without warnings', () => {
   assert.equal(latestWarning([event('Normal', 'Pulled', 'ok', '2026-01-01T00:00:01Z')]), undefined);
   assert.equal(

@@ -17,6 +17,12 @@ const START_FAILURES = new Set([
   'PreStartHookError',
 ]);
 
+/** The scheduler's words for a pod whose claims are not bound yet (it retries by itself). */
+const waitsForVolume = (message = '') =>
+  /unbound immediate PersistentVolumeClaims|waiting for first consumer|persistentvolumeclaim ".*" (not found|is being deleted)/i.test(
+    message,
+  ) && !/Insufficient|didn't match|untolerated|node\(s\) had/.test(message);
+
 const exitText = (status: V1ContainerStatus) => {
   const t = status.state?.terminated ?? status.lastState?.terminated;
   if (!t) return undefined;
@@ -42,6 +48,11 @@ export function assessPod(pod: V1Pod): PodAssessment {
     };
   }
   const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled');
+  // A claim still being provisioned makes the scheduler say Unschedulable too, and retry once
+  // the volume is bound: only a want of capacity (or a rule no node meets) is final.
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' && waitsForVolume(scheduled.message)) {
+    return { kind: 'pending', progress: { step: 'scheduling', message: 'waiting for the home volume to be provisioned' } };
+  }
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
     return {
       kind: 'failed',

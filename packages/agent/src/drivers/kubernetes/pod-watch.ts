@@ -12,6 +12,11 @@ export interface PodWatchOptions {
   logger: Logger;
   /** Delay before re-listing after a failed list or watch. */
   retryMs?: number;
+  /**
+   * How long one watch request lasts before it is renewed from the last resourceVersion (as
+   * client-go's reflectors do: 5 to 10 minutes, spread so agents do not renew together).
+   */
+  watchTimeoutSeconds?: number;
 }
 
 /**
@@ -114,7 +119,12 @@ export class PodWatch {
     try {
       this.#abort = await this.#watch.watch(
         `/api/v1/namespaces/${encodeURIComponent(this.o.namespace)}/pods`,
-        { labelSelector: this.o.labelSelector, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true },
+        {
+          labelSelector: this.o.labelSelector,
+          resourceVersion: this.#resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: this.o.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random())),
+        },
         (type: string, object: V1Pod & { code?: number }) => {
           if (type === 'ERROR') {
             // {type: ERROR, object: Status{code: 410, reason: Expired|Gone}}: this version is gone.
