@@ -3,13 +3,13 @@ import type { Logger } from 'pino';
 import type { Schema } from '../db/schema.js';
 import {
   cancelCommands,
-  insertMovedCommand,
   listOnlinePoolMembers,
   listUnfinishedCommands,
   findAbandonedPoolAgents,
   lockSessionsToMove,
   reassignSession,
 } from '../db/queries/takeover.js';
+import { insertCommand } from '../db/queries/commands.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { PLACEMENT_LOCK_KEY } from '../scheduler/scheduler.js';
 import { LIFECYCLE_COMMANDS, planTakeover, type OrphanedSession } from './takeover-plan.js';
@@ -78,7 +78,7 @@ export class PoolTakeover {
             `agent ${dead.agent_id} went offline; its pool's agent ${move.to.agentId} took the session over`,
           );
           for (const command of move.send) {
-            await insertMovedCommand(trx, { agentUuid: move.to.id, sessionId: move.sessionId, ...command });
+            await insertCommand(trx, { agentUuid: move.to.id, sessionId: move.sessionId, ...command });
           }
           outcome.moved.push({
             sessionId: move.sessionId,

@@ -143,27 +143,3 @@ export function reassignSession(db: Db, sessionId: string, from: string, to: str
     .executeTakeFirst()
     .then((r) => Number(r.numUpdatedRows) === 1);
 }
-
-/** A re-sent command keeps its creation time, so it stays in line behind the commands before it. */
-export function insertMovedCommand(
-  db: Db,
-  command: {
-    agentUuid: string;
-    sessionId: string;
-    type: CommandType;
-    data: Record<string, unknown>;
-    createdAt: Date | null;
-  },
-) {
-  return db
-    .insertInto('agent_commands')
-    .values({
-      agent_id: command.agentUuid,
-      session_id: command.sessionId,
-      command_type: command.type,
-      command_data: JSON.stringify(command.data),
-      ...(command.createdAt ? { created_at: command.createdAt } : {}),
-    })
-    .returning(['id'])
-    .executeTakeFirstOrThrow();
-}
