@@ -22,6 +22,9 @@ const driver: SessionDriver = {
   async resume(sessionId) {
     return this.vncEndpoint(sessionId);
   },
+  async adopt(sessionId) {
+    return this.vncEndpoint(sessionId);
+  },
   stop: async () => undefined,
   hibernate: async () => undefined,
   delete: async (sessionId) => void templates.delete(sessionId),

@@ -14,6 +14,11 @@ import { execIn, removeAgentResources, requireContainerEngine, startDockerAgent 
 // control plane, a Docker agent on podman, the real xterm image.
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const AGENT_ID = `e2e-${process.pid}`;
+const PEER_ID = `e2e-peer-${process.pid}`;
+// Short heartbeats, so a lost agent's sessions are taken over by its pool within seconds; a pool of
+// this file's own, so the agents do not see other test files' containers on the shared engine.
+const HEARTBEAT_TIMEOUT = '1500ms';
+const AGENT_ENV = { HEARTBEAT_INTERVAL: '500ms', AGENT_POOL: `docker:e2e-${process.pid}` };
 let docker: Docker;
 let fresh: FreshDatabase;
 let cp: TestControlPlane;
@@ -25,8 +30,10 @@ before(async () => {
   docker = await requireContainerEngine();
   await mkdir(ARTIFACTS, { recursive: true });
   fresh = await PGLITE.fresh();
-  cp = await (await startTestControlPlane(fresh)).loginAsAdmin();
-  agent = await startDockerAgent(cp.url, AGENT_ID);
+  cp = await (
+    await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: HEARTBEAT_TIMEOUT } })
+  ).loginAsAdmin();
+  agent = await startDockerAgent(cp.url, AGENT_ID, { env: AGENT_ENV });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -46,7 +53,7 @@ after(async () => {
   await agent?.stop();
   await cp?.stop();
   await fresh?.close();
-  if (docker) await removeAgentResources(docker, AGENT_ID);
+  if (docker) for (const id of [AGENT_ID, PEER_ID]) await removeAgentResources(docker, id);
 });
 
 /** True once the noVNC canvas shows a desktop: more than one colour among its pixels. */
@@ -165,14 +172,62 @@ test('the viewer says "agent offline" when the agent goes away and reconnects by
   await agent.stop();
   await waitFor(
     'agent offline shown',
-    async () => (await status())?.includes('agent offline; reconnecting…'),
+    async () => (await status())?.startsWith('reconnecting… (agent offline'),
     20_000,
     100,
   );
-  agent = await startDockerAgent(cp.url, AGENT_ID);
+  agent = await startDockerAgent(cp.url, AGENT_ID, { env: AGENT_ENV });
   await waitFor('reconnected without a click', async () => (await status()) === 'connected', 30_000, 100);
   await waitFor('desktop pixels again', canvasShowsDesktop, 20_000, 100);
   await cp.api('DELETE', `/api/v1/sessions/${id}`);
+});
+
+test('the owning agent is lost: the viewer shows reconnecting and repaints from the pool’s other agent, without a click', async () => {
+  const id = (await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id as string;
+  await waitFor(
+    'running',
+    async () => (await cp.api('GET', `/api/v1/sessions/${id}`)).body.state === 'running',
+    30_000,
+  );
+  assert.equal((await cp.api('GET', `/api/v1/sessions/${id}`)).body.agent_id, AGENT_ID);
+  const peer = await startDockerAgent(cp.url, PEER_ID, { env: AGENT_ENV });
+  try {
+    await page.goto(`${cp.url}/#/view/${id}`);
+    const status = () => page.locator('[role=status]').textContent();
+    await waitFor('connected', async () => (await status()) === 'connected', 20_000, 100);
+    await waitFor('desktop pixels', canvasShowsDesktop, 20_000, 100);
+    const shown = page.evaluate(
+      () =>
+        new Promise<string[]>((resolve) => {
+          const seen: string[] = [];
+          const el = document.querySelector('[role=status]')!;
+          new MutationObserver(() => {
+            seen.push(el.textContent ?? '');
+            if (el.textContent === 'connected') resolve(seen);
+          }).observe(el, { subtree: true, childList: true, characterData: true });
+        }),
+    );
+    await agent.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const statuses = await Promise.race([
+      shown,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the viewer did not reconnect by itself within 30 s')), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.ok(
+      statuses.some((s) => s.startsWith('reconnecting…')),
+      `"reconnecting…" shown while the pool takes over; saw ${JSON.stringify(statuses)}`,
+    );
+    assert.ok(!statuses.some((s) => s.startsWith('disconnected')), 'never a final close asking for a click');
+    await waitFor('desktop pixels from the new owner', canvasShowsDesktop, 20_000, 100);
+    assert.equal((await cp.api('GET', `/api/v1/sessions/${id}`)).body.agent_id, PEER_ID);
+    await cp.api('DELETE', `/api/v1/sessions/${id}`);
+    await waitFor('deleted', async () => (await cp.api('GET', `/api/v1/sessions/${id}`)).body.state === 'deleted');
+  } finally {
+    agent = await startDockerAgent(cp.url, AGENT_ID, { env: AGENT_ENV });
+    await peer.stop();
+  }
 });
 
 test('the agents page shows the agent online with its sessions', async () => {

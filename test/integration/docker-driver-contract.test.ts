@@ -5,25 +5,31 @@ import { runDriverContract } from '../support/driver-contract.js';
 import { XTERM_IMAGE, execIn, removeAgentResources, requireContainerEngine } from '../support/podman.js';
 
 const AGENT_ID = `contract-${process.pid}`;
+// A pool of this run's own: the contract's clean-up removes every session its driver lists, and
+// the engine's default pool would list other test files' sessions too.
+const POOL = `docker:contract-${process.pid}`;
 let docker: Docker;
 
-runDriverContract(
-  'docker (podman API)',
-  async () => {
-    docker = await requireContainerEngine();
-    const driver = new DockerDriver({
-      docker,
-      agentId: AGENT_ID,
-      network: 'streamspace-sessions',
-      vncAccess: 'container-ip',
-      readyTimeoutMs: 30_000,
-      logger: createAgentLogger('silent'),
-    });
-    await driver.prepare();
-    return driver;
-  },
-  { image: XTERM_IMAGE, exec: (sessionId, command) => execIn(docker, containerName(sessionId), command) },
-);
+const makeDriver = async (agentId: string) => {
+  docker = await requireContainerEngine();
+  const driver = new DockerDriver({
+    docker,
+    agentId,
+    pool: POOL,
+    network: 'streamspace-sessions',
+    vncAccess: 'container-ip',
+    readyTimeoutMs: 30_000,
+    logger: createAgentLogger('silent'),
+  });
+  await driver.prepare();
+  return driver;
+};
+
+runDriverContract('docker (podman API)', () => makeDriver(AGENT_ID), {
+  image: XTERM_IMAGE,
+  exec: (sessionId, command) => execIn(docker, containerName(sessionId), command),
+  makePoolPeer: () => makeDriver(`${AGENT_ID}-peer`),
+});
 
 after(async () => {
   if (docker) await removeAgentResources(docker, AGENT_ID);

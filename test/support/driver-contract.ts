@@ -8,6 +8,9 @@ export interface ContractOptions {
   image: string;
   /** Runs a shell command inside the session (to prove the home survives hibernate). */
   exec(sessionId: string, command: string): Promise<string>;
+  /** Another driver of the same pool (another AGENT_ID on the same platform), for `adopt`; a
+   * platform whose driver does not adopt yet leaves it out and its adopt test is skipped. */
+  makePoolPeer?: () => Promise<SessionDriver>;
 }
 
 /** A start_session for the seeded xterm template (migrations/0002_seed_templates.sql), overridable. */
@@ -95,6 +98,32 @@ export function runDriverContract(
         (await driver.list()).some((x) => x.sessionId === s.sessionId),
         false,
       );
+    });
+
+    test('another agent of the pool sees the session and adopts it as it runs, without a restart', async (t) => {
+      if (!options.makePoolPeer) return t.skip(`${name} does not adopt sessions yet`);
+      const s = spec();
+      await driver.start(s, report);
+      // /tmp is the session's own memory: a restarted container or a new pod would not have this.
+      await options.exec(s.sessionId, 'echo still-the-same > /tmp/adopt-marker');
+      const peer = await options.makePoolPeer();
+      try {
+        assert.deepEqual(
+          (await peer.list()).filter((x) => x.sessionId === s.sessionId).map((x) => x.state),
+          ['running'],
+          'the pool peer sees the session',
+        );
+        const endpoint = await peer.adopt(s.sessionId);
+        assert.equal(await readRfbBanner(endpoint.host, endpoint.port), 'RFB 003.008\n');
+        assert.equal((await options.exec(s.sessionId, 'cat /tmp/adopt-marker')).trim(), 'still-the-same');
+        await assert.rejects(peer.adopt(randomUUID()), isDriverError('not_found'));
+        await driver.stop(s.sessionId);
+        // A stopped session cannot be adopted as it runs: that is a failure, not a restart.
+        await assert.rejects(peer.adopt(s.sessionId), isDriverError('not_found'));
+      } finally {
+        await peer.close();
+        await driver.delete(s.sessionId);
+      }
     });
 
     test('unknown sessions and missing images are typed failures, not silent successes', async () => {

@@ -7,7 +7,8 @@ import { ControlConnection } from './connection/control-connection.js';
 import { DriverError, type SessionDriver } from './drivers/session-driver.js';
 import { connectDocker } from './drivers/docker/docker-connection.js';
 import { DockerDriver } from './drivers/docker/docker-driver.js';
-import { createKubernetesDriver } from './drivers/kubernetes/kubernetes-connection.js';
+import { createKubernetesDriver, loadKubeConfig } from './drivers/kubernetes/kubernetes-connection.js';
+import { kubernetesPool, readDockerPool } from './drivers/platform-pool.js';
 
 export const AGENT_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -32,8 +33,22 @@ export interface AgentOptions {
   onFatal?: (problem: string) => void;
 }
 
-export async function createDriver(config: AgentConfig, logger: Logger): Promise<SessionDriver> {
-  if (config.platform === 'kubernetes') return createKubernetesDriver(config, logger);
+/** The platform's driver and the pool it belongs to (AGENT_POOL, else derived from the platform). */
+export interface PlatformDriver {
+  driver: SessionDriver;
+  pool: string;
+}
+
+export async function createDriver(config: AgentConfig, logger: Logger): Promise<PlatformDriver> {
+  if (config.platform === 'kubernetes') {
+    const pool =
+      config.pool ??
+      kubernetesPool(
+        config.namespace,
+        loadKubeConfig(config.kubeconfig).kubeConfig.getCurrentCluster()?.server ?? '(no cluster)',
+      );
+    return { driver: await createKubernetesDriver(config, logger), pool };
+  }
   if (config.platform !== 'docker') {
     throw new DriverError(
       'platform_unavailable',
@@ -41,23 +56,28 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
     );
   }
   const { docker, endpoint, engine } = await connectDocker(config.dockerHost);
-  logger.info({ endpoint, engine }, `Using ${engine} at ${endpoint}`);
+  const pool = config.pool ?? (await readDockerPool(docker, endpoint));
+  logger.info({ endpoint, engine, pool }, `Using ${engine} at ${endpoint}, pool ${pool}`);
   const driver = new DockerDriver({
     docker,
     agentId: config.agentId,
+    pool,
     network: config.sessionNetwork,
     vncAccess: config.vncAccess,
     readyTimeoutMs: config.sessionReadyTimeoutMs,
     logger: logger.child({ component: 'docker' }),
   });
   await driver.prepare();
-  return driver;
+  return { driver, pool };
 }
 
 /** Wires config → logger → driver → runner → connection, and dials out. */
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const logger = (options.logger ?? createAgentLogger(config.logLevel)).child({ agentId: config.agentId });
-  const driver = options.driver ?? (await createDriver(config, logger));
+  const made = options.driver ? { driver: options.driver, pool: config.pool } : await createDriver(config, logger);
+  const driver = made.driver;
+  // A driver made elsewhere belongs to AGENT_POOL, or to no pool (a pool of its own).
+  config = { ...config, pool: made.pool };
   const runner = new CommandRunner(driver, logger.child({ component: 'commands' }), config.controlPlaneUrl);
   let connection: ControlConnection | undefined = undefined;
   const stop = async () => {

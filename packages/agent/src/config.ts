@@ -7,6 +7,8 @@ export interface AgentConfig {
   agentToken: string;
   platform: Platform;
   region: string | undefined;
+  /** AGENT_POOL; undefined = derived from the platform once the driver has reached it. */
+  pool: string | undefined;
   maxCpu: number;
   maxMemoryGb: number;
   maxSessions: number;
@@ -59,6 +61,13 @@ export const AGENT_SETTINGS: AgentSetting[] = [
     description: 'Platform type (docker, kubernetes)',
   },
   { env: 'REGION', defaultText: '(none)', description: 'Deployment region, preferred by sessions that ask for it' },
+  {
+    env: 'AGENT_POOL',
+    defaultText:
+      'docker: `docker:<engine ID>` (Docker Engine), `docker:<engine host name>:<DOCKER_HOST>` (podman, whose ID changes per call); kubernetes: `kubernetes:<NAMESPACE>@<API server URL of the kubeconfig’s current cluster>`',
+    description:
+      "Agents naming the same pool share one platform and take over each other's sessions (which keep running) when one goes offline; set it only to split or join pools the default gets wrong",
+  },
   { env: 'MAX_CPU', defaultText: '0 (unlimited)', description: 'Max CPU cores for sessions' },
   { env: 'MAX_MEMORY', defaultText: '0 (unlimited)', description: 'Max memory (GB) for sessions' },
   { env: 'MAX_SESSIONS', defaultText: '0 (unlimited)', description: 'Max concurrent sessions' },
@@ -203,6 +212,8 @@ export function loadAgentConfig(
       problems.push(`${name}: expected a Kubernetes namespace name (lower-case letters, digits, '-'), got "${value}"`);
     }
   }
+  const pool = get('AGENT_POOL');
+  if (pool !== undefined && pool.length > 500) problems.push(`AGENT_POOL: at most 500 characters, got ${pool.length}`);
   const sessionHomeSize = get('SESSION_HOME_SIZE') ?? '5Gi';
   if (!/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.test(sessionHomeSize)) {
     problems.push(`SESSION_HOME_SIZE: expected a Kubernetes quantity such as 5Gi or 500Mi, got "${sessionHomeSize}"`);
@@ -217,6 +228,7 @@ export function loadAgentConfig(
     agentToken: agentToken ?? '',
     platform,
     region: get('REGION'),
+    pool,
     maxCpu: number('MAX_CPU', false),
     maxMemoryGb: number('MAX_MEMORY', false),
     maxSessions: number('MAX_SESSIONS', true),

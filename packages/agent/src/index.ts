@@ -5,7 +5,15 @@ export {
   AGENT_SETTINGS,
   type AgentConfig,
 } from './config.js';
-export { startAgent, createDriver, AGENT_VERSION, type RunningAgent, type AgentOptions } from './agent.js';
+export {
+  startAgent,
+  createDriver,
+  AGENT_VERSION,
+  type RunningAgent,
+  type AgentOptions,
+  type PlatformDriver,
+} from './agent.js';
+export { dockerPool, kubernetesPool, readDockerPool } from './drivers/platform-pool.js';
 export { createAgentLogger } from './logger.js';
 export {
   DriverError,

@@ -9,12 +9,14 @@ import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { SessionService } from './sessions/session-service.js';
+import type { PoolTakeover } from './pools/pool-takeover.js';
 
 export interface MaintenanceOptions {
   db: Kysely<Schema>;
   hub: AgentHub;
   sessions: SessionService;
   scheduler: Scheduler;
+  takeover: PoolTakeover;
   metrics: Metrics;
   logger: Logger;
   heartbeatTimeoutMs: number;
@@ -22,8 +24,9 @@ export interface MaintenanceOptions {
 }
 
 /**
- * The periodic work every replica does: write buffered heartbeats, apply the offline rule, fail
- * sessions past their start timeout, place pending sessions, re-deliver anything missed. All of it
+ * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
+ * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
+ * sessions, re-deliver anything missed. All of it
  * is idempotent, so replicas running it at once agree.
  */
 export class Maintenance {
@@ -58,6 +61,7 @@ export class Maintenance {
           `Agent offline: no heartbeat for ${this.o.heartbeatTimeoutMs / 1000}s`,
         );
       }
+      await this.o.takeover.run();
       await sessions.failTimedOut(this.o.sessionStartTimeoutMs);
       await scheduler.placePending();
       await deleteExpiredTickets(db);

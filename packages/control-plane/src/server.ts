@@ -16,6 +16,7 @@ import { AgentHub, refuseUpgrade } from './hub/agent-hub.js';
 import { AgentMessageHandler } from './hub/agent-message-handler.js';
 import { Metrics } from './metrics/metrics.js';
 import { Maintenance } from './maintenance.js';
+import { PoolTakeover } from './pools/pool-takeover.js';
 import { addTunnelToken } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
@@ -136,6 +137,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     hub,
     sessions,
     scheduler,
+    takeover: new PoolTakeover(db, dispatcher, logger.child({ component: 'pools' }), config.agentHeartbeatTimeoutMs),
     metrics,
     logger: logger.child({ component: 'maintenance' }),
     heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,

@@ -43,6 +43,12 @@ export const Register = Type.Object(
     version: Type.String({ minLength: 1, maxLength: 64 }),
     capacity: Capacity,
     sessions: Type.Array(ReportedSession, { maxItems: 10000 }),
+    /**
+     * Agents that share one platform (a Kubernetes namespace on one cluster, one Docker engine)
+     * name the same pool and take over each other's sessions when one goes offline. Optional so
+     * agents from before pools still register: without it an agent is a pool of its own.
+     */
+    pool: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
   },
   { additionalProperties: false },
 );

@@ -25,6 +25,7 @@ export const CommandType = Type.Union([
   Type.Literal('delete_session'),
   Type.Literal('open_tunnel'),
   Type.Literal('close_tunnel'),
+  Type.Literal('adopt_session'),
 ]);
 export type CommandType = Static<typeof CommandType>;
 

@@ -7,3 +7,4 @@ export * from './frame-codec.js';
 export * from './duration.js';
 export * from './vnc-close.js';
 export * from './tunnel-handshake.js';
+export * from './command-payloads.js';

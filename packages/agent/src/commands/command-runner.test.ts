@@ -40,6 +40,10 @@ function fakeDriver(calls: string[], options: { failStart?: string } = {}): Sess
     async delete(id) {
       calls.push(`delete ${id}`);
     },
+    async adopt(id) {
+      calls.push(`adopt ${id}`);
+      return { host: '10.0.0.3', port: 5900 };
+    },
     list: async () => [],
     vncEndpoint: async () => ({ host: '10.0.0.2', port: 5900 }),
     onUnexpectedExit: () => undefined,
@@ -119,4 +123,20 @@ test("a failed start reports failed with the driver's reason and a failed result
   await runner.handle(command(ID(6), 'start_session', { user: 'alice', template }), r.out);
   assert.deepEqual(r.statuses.at(-1), { session_id: SESSION, state: 'failed', reason: 'image x not found; build it' });
   assert.deepEqual(r.results, [{ command_id: ID(6), ok: false, error: 'image x not found; build it' }]);
+});
+
+test('adopt_session takes the running session over as it is: running, and its endpoint in the result', async () => {
+  const calls: string[] = [];
+  const runner = new CommandRunner(fakeDriver(calls), pino({ level: 'silent' }));
+  const r = recorder();
+  await runner.handle(command(ID(7), 'adopt_session', { from_agent_id: 'docker-a' }), r.out);
+  assert.deepEqual(calls, [`adopt ${SESSION}`], 'adopted, neither started nor resumed');
+  assert.deepEqual(r.statuses, [{ session_id: SESSION, state: 'running' }]);
+  assert.deepEqual(r.results, [{ command_id: ID(7), ok: true, data: { vnc_host: '10.0.0.3', vnc_port: 5900 } }]);
+
+  // A payload that breaks its schema fails the command with the field, and touches nothing.
+  await runner.handle(command(ID(8), 'adopt_session', {}), r.out);
+  assert.deepEqual(calls, [`adopt ${SESSION}`]);
+  assert.equal(r.results.at(-1)!.ok, false);
+  assert.match(String((r.results.at(-1) as CommandResult).error), /^adopt_session payload .*from_agent_id/);
 });

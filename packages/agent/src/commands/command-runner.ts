@@ -1,4 +1,11 @@
-import type { Command, CommandResult, Progress, SessionStatus } from '@streamspace/protocol';
+import {
+  checkCommandPayload,
+  type Command,
+  type CommandPayload,
+  type CommandResult,
+  type Progress,
+  type SessionStatus,
+} from '@streamspace/protocol';
 import type { Logger } from 'pino';
 import { DriverError, type SessionDriver, type SessionSpec } from '../drivers/session-driver.js';
 import { VncTunnel, tunnelUrl } from '../tunnel/vnc-tunnel.js';
@@ -113,11 +120,19 @@ export class CommandRunner {
         await this.driver.delete(sessionId);
         status('deleted');
         return undefined;
+      case 'adopt_session': {
+        const { from_agent_id: from } = payloadOf(command, 'adopt_session');
+        this.logger.info({ sessionId, from }, `Adopting session ${sessionId} from offline agent ${from}`);
+        const endpoint = await this.driver.adopt(sessionId);
+        status('running');
+        this.logger.info(
+          { sessionId, vnc: `${endpoint.host}:${endpoint.port}` },
+          `Session ${sessionId} adopted from agent ${from}`,
+        );
+        return { vnc_host: endpoint.host, vnc_port: endpoint.port };
+      }
       case 'open_tunnel': {
-        const { tunnel_id: id, token } = command.payload as { tunnel_id?: unknown; token?: unknown };
-        if (typeof id !== 'string' || typeof token !== 'string') {
-          throw new DriverError('platform_error', 'open_tunnel needs payload.tunnel_id and payload.token');
-        }
+        const { tunnel_id: id, token } = payloadOf(command, 'open_tunnel');
         const tunnel = await VncTunnel.open({
           id,
           token,
@@ -145,6 +160,13 @@ export class CommandRunner {
       if (oldest !== undefined) this.#finished.delete(oldest);
     }
   }
+}
+
+/** The command's payload checked against its type's schema; a bad one fails the command, naming the field. */
+function payloadOf<T extends Command['type']>(command: Command, type: T): CommandPayload<T> {
+  const checked = checkCommandPayload(type, command.payload);
+  if (!checked.ok) throw new DriverError('platform_error', checked.problem);
+  return checked.payload;
 }
 
 function toSpec(sessionId: string, payload: Record<string, unknown>): SessionSpec | undefined {

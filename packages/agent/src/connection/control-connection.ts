@@ -88,7 +88,7 @@ export class ControlConnection {
 
   async #register(socket: WebSocket) {
     this.logger.info('WebSocket connection established');
-    this.logger.info('Registering agent with Control Plane');
+    this.logger.info({ pool: this.config.pool }, 'Registering agent with Control Plane');
     let sessions: Array<{ session_id: string; state: 'running' | 'stopped' }>;
     try {
       sessions = (await this.driver.list()).map((s) => ({ session_id: s.sessionId, state: s.state }));
@@ -104,6 +104,7 @@ export class ControlConnection {
         agent_id: this.config.agentId,
         platform: this.config.platform,
         ...(this.config.region ? { region: this.config.region } : {}),
+        ...(this.config.pool ? { pool: this.config.pool } : {}),
         version: this.version,
         capacity: this.#capacity(),
         sessions,

@@ -49,7 +49,19 @@ export interface SessionDriver {
   resume(sessionId: string, progress: ProgressReporter): Promise<VncEndpoint>;
   /** Removes the session and its home. */
   delete(sessionId: string): Promise<void>;
+  /**
+   * The sessions on the platform this agent can see: its pool's, whichever agent of the pool
+   * created them (the control plane, not the platform, says which agent owns each).
+   */
   list(): Promise<DriverSession[]>;
+  /**
+   * Takes over a session another agent of the pool started, as it is: the container or pod keeps
+   * running, never restarted. Resolves with its VNC endpoint once VNC answers; throws DriverError
+   * `not_found` when the session is gone or no longer running (a restart would lose the user's
+   * desktop, so that is a failure to report, not something to repair here). From then on the
+   * session's unexpected exit is reported by this agent.
+   */
+  adopt(sessionId: string): Promise<VncEndpoint>;
   vncEndpoint(sessionId: string): Promise<VncEndpoint>;
   /** Calls back when a running session ends without being asked to (crash, OOM, kill). */
   onUnexpectedExit(listener: (sessionId: string, reason: string) => void): void;

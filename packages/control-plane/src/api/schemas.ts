@@ -152,6 +152,9 @@ export const AgentBody = Type.Object({
   status: Type.String(),
   status_reason: Type.Union([Type.String(), Type.Null()]),
   region: Type.Union([Type.String(), Type.Null()]),
+  pool: Type.Union([Type.String(), Type.Null()], {
+    description: 'agents of one pool share a platform and take over each other’s sessions when one goes offline',
+  }),
   capacity: Type.Union([JsonObject, Type.Null()]),
   used: Type.Union([JsonObject, Type.Null()]),
   sessions: Type.Integer({ description: 'active sessions assigned to the agent' }),

@@ -58,6 +58,8 @@ export interface AgentsTable {
   used: Json<AgentUsageJson> | null;
   status_reason: string | null;
   last_heartbeat: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  /** Agents naming the same pool take over each other's sessions; null is a pool of its own. */
+  pool: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AgentMessage, CommandResult, Register } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
-import { upsertAgentOnRegister } from '../db/queries/agents.js';
+import { findAgentPool, upsertAgentOnRegister } from '../db/queries/agents.js';
 import { completeCommand, markCommandAcked } from '../db/queries/commands.js';
 import { findSession, listAgentSessions } from '../db/queries/sessions.js';
 import type { SessionService } from '../sessions/session-service.js';
@@ -73,6 +73,7 @@ export class AgentMessageHandler {
       agentId: register.agent_id,
       platform: register.platform,
       region: register.region ?? null,
+      pool: register.pool ?? null,
       capacity: register.capacity,
       version: register.version,
       replicaId: this.o.replicaId,
@@ -91,6 +92,7 @@ export class AgentMessageHandler {
     connection.logger.info(`Agent registered successfully: ${register.agent_id}`);
     await this.o.hub.announceTakeover(row.id, connection.id);
     await this.#reconcile(row.id, register);
+    connection.logger.info(`Agent reconciled: ${register.agent_id}`);
     await this.o.hub.deliver(row.id, true);
     await this.o.scheduler.placePending();
   }
@@ -128,6 +130,11 @@ export class AgentMessageHandler {
     // Reported sessions that are no longer active here (deleted, failed) or unknown altogether.
     for (const [sessionId, observed] of reported) {
       const session = await findSession(this.o.db, sessionId);
+      if (session?.agent_id && session.agent_id !== agentUuid && register.pool) {
+        // Agents of a pool all see the pool's containers. The database says whose a session is: an
+        // agent returning after its pool took its sessions over leaves them to their new owner.
+        if ((await findAgentPool(this.o.db, session.agent_id)) === register.pool) continue;
+      }
       if (!session || session.agent_id !== agentUuid) {
         this.o.logger.warn(
           { sessionId, agentId: register.agent_id },

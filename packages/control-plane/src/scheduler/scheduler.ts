@@ -6,7 +6,7 @@ import { listUndispatchedSessions } from '../db/queries/sessions.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 
 /** Serialises placement across replicas so two of them cannot both fill an agent's last slot. */
-const PLACEMENT_LOCK_KEY = 727_310_002;
+export const PLACEMENT_LOCK_KEY = 727_310_002;
 
 export type Placement = { placed: true; agentId: string } | { placed: false; reason: string };
 

@@ -7,6 +7,7 @@ interface Agent {
   status: string;
   status_reason: string | null;
   region: string | null;
+  pool: string | null;
   capacity: { max_sessions?: number; max_cpu?: number; max_memory_gb?: number } | null;
   sessions: number;
   last_heartbeat: string | null;
@@ -33,6 +34,7 @@ export function Agents() {
             <th>Platform</th>
             <th>Status</th>
             <th>Region</th>
+            <th>Pool</th>
             <th>Sessions / max</th>
             <th>CPU / memory max</th>
             <th>Last heartbeat</th>
@@ -45,6 +47,7 @@ export function Agents() {
               <td>{a.platform}</td>
               <td title={a.status_reason ?? ''}>{a.status}</td>
               <td>{a.region ?? '–'}</td>
+              <td title="agents of one pool take over each other's sessions">{a.pool ?? '–'}</td>
               <td>
                 {a.sessions} / {unlimited(a.capacity?.max_sessions)}
               </td>

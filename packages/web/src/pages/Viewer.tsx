@@ -1,15 +1,20 @@
 import { useEffect, useRef, useState } from 'react';
 import RFB from '@novnc/novnc';
-import { api } from '../api.js';
+import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
+import { api, ApiError, type Session } from '../api.js';
 
-/** Close codes after which the stream can come back by itself: agent offline, tunnel not opened in
- * time, stream dropped by the agent, abnormal closure. */
-const RETRYABLE = new Set([4503, 4504, 4505, 1006]);
-const RETRY_MS = 2000;
+/** Waits between reconnection attempts: quick at first (a replica restart), then every 5 s while
+ * the session's agent is away (its pool takes it over within the heartbeat timeout). */
+const BACKOFF_MS = [500, 1000, 2000, 3000, 5000];
+/** Session states from which the stream comes back by itself: running (its agent was lost and is
+ * being replaced), or being started again. Stopped, failed or deleted sessions do not. */
+const MAY_COME_BACK = new Set(['running', 'starting', 'pending']);
 
 /**
  * The desktop in the tab: noVNC drives a WebSocket we open ourselves, so the close code and reason
- * the control plane sends ("session stopped", "agent offline", …) can be shown.
+ * the control plane sends ("session stopped", "agent offline", …) can be shown. When the stream
+ * can come back (protocol's vnc-close says which closes those are) it reconnects by itself with a
+ * new ticket, showing "reconnecting…"; a click is needed only after a final close.
  */
 export function Viewer({ sessionId }: { sessionId: string }) {
   const screen = useRef<HTMLDivElement>(null);
@@ -22,38 +27,64 @@ export function Viewer({ sessionId }: { sessionId: string }) {
     let rfb: RFB | undefined;
     let cancelled = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
-    void (async () => {
-      try {
-        const { path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`);
-        if (cancelled) return;
-        const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`, [
-          'binary',
-        ]);
-        socket.addEventListener('close', (event) => {
-          if (cancelled) return;
-          const reason = event.reason || `code ${event.code}`;
-          if (RETRYABLE.has(event.code)) {
-            // The agent (or the network) went away, not the session: try again until it is back.
-            setStatus(`disconnected: ${reason}; reconnecting…`);
-            retry = setTimeout(() => setAttempt((n) => n + 1), RETRY_MS);
-          } else {
-            setStatus(`disconnected: ${reason}`);
-          }
-        });
-        rfb = new RFB(screen.current!, socket);
-        rfb.scaleViewport = true;
-        rfb.resizeSession = true;
-        rfb.addEventListener('connect', () => setStatus('connected'));
-        rfb.addEventListener('clipboard', (event) => {
-          const text = (event as CustomEvent<{ text: string }>).detail.text;
-          setClipboard(text);
-          void navigator.clipboard?.writeText(text).catch(() => undefined);
-        });
-        rfbRef.current = rfb;
-      } catch (e) {
-        setStatus(`cannot connect: ${(e as Error).message}`);
+    let failures = 0;
+
+    const reconnectLater = (why: string) => {
+      const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!;
+      failures += 1;
+      setStatus(`reconnecting… (${why})`);
+      retry = setTimeout(() => void connect(), delay);
+    };
+
+    /** A ticket was refused: whether to wait for the session or give up depends on its state. */
+    const onTicketRefused = async (error: unknown) => {
+      const status = error instanceof ApiError ? error.status : 0; // 0: the network, not the server
+      if (status === 409) {
+        const session = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
+        if (session && MAY_COME_BACK.has(session.state)) return reconnectLater(`session is ${session.state}`);
+        return setStatus(`disconnected: session is ${session?.state ?? 'gone'}`);
       }
-    })();
+      if (status === 0 || status >= 500) return reconnectLater((error as Error).message);
+      setStatus(`cannot connect: ${(error as Error).message}`);
+    };
+
+    const connect = async () => {
+      if (cancelled) return;
+      let path: string;
+      try {
+        ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
+      } catch (error) {
+        if (!cancelled) await onTicketRefused(error);
+        return;
+      }
+      if (cancelled) return;
+      const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`, [
+        'binary',
+      ]);
+      socket.addEventListener('close', (event) => {
+        if (cancelled) return;
+        const reason = event.reason || `code ${event.code}`;
+        // The agent, a replica or the network went away, not the session: come back by itself.
+        if (vncCloseIsRetryable(event.code)) reconnectLater(reason);
+        else setStatus(`disconnected: ${reason}`);
+      });
+      // A previous RFB removed its canvas when its socket closed; this one brings a new one.
+      rfb = new RFB(screen.current!, socket);
+      rfb.scaleViewport = true;
+      rfb.resizeSession = true;
+      rfb.addEventListener('connect', () => {
+        failures = 0;
+        setStatus('connected');
+      });
+      rfb.addEventListener('clipboard', (event) => {
+        const text = (event as CustomEvent<{ text: string }>).detail.text;
+        setClipboard(text);
+        void navigator.clipboard?.writeText(text).catch(() => undefined);
+      });
+      rfbRef.current = rfb;
+    };
+
+    void connect();
     return () => {
       cancelled = true;
       clearTimeout(retry);
@@ -69,7 +100,7 @@ export function Viewer({ sessionId }: { sessionId: string }) {
         <span className="status" role="status">
           {status}
         </span>
-        {(status.startsWith('disconnected') && !status.endsWith('reconnecting…')) || status.startsWith('cannot') ? (
+        {status.startsWith('disconnected') || status.startsWith('cannot') ? (
           <button onClick={() => (setStatus('connecting…'), setAttempt((n) => n + 1))}>Reconnect</button>
         ) : null}
         <button onClick={() => void screen.current?.requestFullscreen()}>Fullscreen</button>

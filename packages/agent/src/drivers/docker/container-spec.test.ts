@@ -22,6 +22,7 @@ test('a session becomes an unprivileged, limited, labelled container with its ho
     spec,
     {
       agentId: 'docker-1',
+      pool: 'docker:vm:unix:///run/streamspace-podman.sock',
       network: 'streamspace-sessions',
       vncAccess: 'container-ip',
     },
@@ -33,6 +34,7 @@ test('a session becomes an unprivileged, limited, labelled container with its ho
     'streamspace.managed': 'true',
     'streamspace.session-id': spec.sessionId,
     'streamspace.agent-id': 'docker-1',
+    'streamspace.pool': 'docker:vm:unix:///run/streamspace-podman.sock',
     'streamspace.template': 'xterm',
     'streamspace.user': 'alice',
   });

@@ -5,6 +5,8 @@ import { LABELS, containerName, homeVolumeName } from './labels.js';
 
 export interface ContainerSpecOptions {
   agentId: string;
+  /** Undefined for a driver outside any pool (tests that make one by hand). */
+  pool?: string | undefined;
   network: string;
   vncAccess: 'container-ip' | 'loopback-port';
 }
@@ -31,6 +33,7 @@ export function buildContainerSpec(
       [LABELS.managed]: 'true',
       [LABELS.sessionId]: spec.sessionId,
       [LABELS.agentId]: options.agentId,
+      ...(options.pool ? { [LABELS.pool]: options.pool } : {}),
       [LABELS.template]: template.name,
       [LABELS.user]: spec.user,
     },

@@ -19,6 +19,8 @@ import { pullImage } from './image-pull.js';
 export interface DockerDriverOptions {
   docker: Docker;
   agentId: string;
+  /** The agent's pool: containers are labelled with it, and the driver sees all of the pool's. */
+  pool: string | undefined;
   network: string;
   vncAccess: 'container-ip' | 'loopback-port';
   readyTimeoutMs: number;
@@ -113,6 +115,11 @@ export class DockerDriver implements SessionDriver {
       }
     }
     progress({ step: 'vnc', message: 'waiting for the VNC server' });
+    return this.#waitForVnc(sessionId, name);
+  }
+
+  /** Resolves once the session's VNC server answers; fails at once if its container exits. */
+  async #waitForVnc(sessionId: string, name: string): Promise<VncEndpoint> {
     try {
       const ready = await waitForRfb(() => this.vncEndpoint(sessionId), {
         timeoutMs: this.o.readyTimeoutMs,
@@ -156,16 +163,8 @@ export class DockerDriver implements SessionDriver {
   }
 
   async list(): Promise<DriverSession[]> {
-    const containers = await this.#docker
-      .listContainers({
-        all: true,
-        filters: { label: [`${LABELS.managed}=true`, `${LABELS.agentId}=${this.o.agentId}`] },
-      })
-      .catch((error: unknown) => {
-        throw this.#platformError('listing session containers', error);
-      });
     const sessions: DriverSession[] = [];
-    for (const c of containers) {
+    for (const c of await this.#sessionContainers()) {
       const sessionId = c.Labels[LABELS.sessionId];
       if (!sessionId) continue;
       const info = await this.#inspect(c.Id);
@@ -178,6 +177,39 @@ export class DockerDriver implements SessionDriver {
       });
     }
     return sessions;
+  }
+
+  /**
+   * The pool's containers, and this agent's own from before it had a pool (labelled with its id
+   * only). Two label queries, merged: the engine ANDs the labels of one filter.
+   */
+  async #sessionContainers() {
+    const query = (label: string) =>
+      this.#docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, label] } });
+    try {
+      const lists = await Promise.all([
+        query(`${LABELS.agentId}=${this.o.agentId}`),
+        ...(this.o.pool ? [query(`${LABELS.pool}=${this.o.pool}`)] : []),
+      ]);
+      return [...new Map(lists.flat().map((c) => [c.Id, c])).values()];
+    } catch (error) {
+      throw this.#platformError('listing session containers', error);
+    }
+  }
+
+  async adopt(sessionId: string): Promise<VncEndpoint> {
+    const name = containerName(sessionId);
+    const info = await this.#inspect(name);
+    if (!info) throw new DriverError('not_found', `session ${sessionId} has no container on this engine`);
+    if (!info.State.Running) {
+      const why = (await this.#exitReason(name)) ?? `it is ${info.State.Status}`;
+      throw new DriverError(
+        'not_found',
+        `session ${sessionId} cannot be adopted: its container is not running (${why}); the session has to be started again`,
+      );
+    }
+    this.#stopping.delete(sessionId);
+    return this.#waitForVnc(sessionId, name);
   }
 
   async vncEndpoint(sessionId: string): Promise<VncEndpoint> {
@@ -241,7 +273,12 @@ export class DockerDriver implements SessionDriver {
     try {
       const event = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
       const attributes = event.Actor?.Attributes ?? {};
-      if (event.Action !== 'die' || attributes[LABELS.agentId] !== this.o.agentId) return;
+      // Every agent of the pool reports a pool container's exit: the control plane takes the
+      // owner's report and refuses the others', and ownership may have moved since the container
+      // was labelled. Without a pool, only the agent's own containers.
+      const ours =
+        attributes[LABELS.agentId] === this.o.agentId || (this.o.pool && attributes[LABELS.pool] === this.o.pool);
+      if (event.Action !== 'die' || !ours) return;
       const sessionId = attributes[LABELS.sessionId];
       if (!sessionId || this.#stopping.has(sessionId)) return;
       // Removed already (deleted on purpose; its die event arrives late): nothing to report, and a
@@ -286,7 +323,12 @@ export class DockerDriver implements SessionDriver {
       await this.#docker
         .createVolume({
           Name: name,
-          Labels: { [LABELS.managed]: 'true', [LABELS.sessionId]: sessionId, [LABELS.agentId]: this.o.agentId },
+          Labels: {
+            [LABELS.managed]: 'true',
+            [LABELS.sessionId]: sessionId,
+            [LABELS.agentId]: this.o.agentId,
+            ...(this.o.pool ? { [LABELS.pool]: this.o.pool } : {}),
+          },
         })
         .catch((e: unknown) => {
           if (!isStatus(e, 409)) throw this.#platformError(`creating volume ${name}`, e);

@@ -298,6 +298,11 @@ export class KubernetesDriver implements SessionDriver {
     this.#exitListeners.push(listener);
   }
 
+  /** Placeholder until the Kubernetes driver adopts pods of its pool (SessionDriver.adopt). */
+  adopt(_sessionId: string): Promise<VncEndpoint> {
+    return Promise.reject(new DriverError('platform_error', 'adopting sessions is not implemented for kubernetes yet'));
+  }
+
   async close(): Promise<void> {
     this.#pods.close();
   }

@@ -13,6 +13,7 @@ function publicAgent(agent: Agent & { session_count?: number | string | bigint |
     status: agent.status,
     status_reason: agent.status_reason,
     region: agent.region,
+    pool: agent.pool,
     capacity: agent.capacity as Record<string, unknown> | null,
     used: agent.used as Record<string, unknown> | null,
     sessions: Number(agent.session_count ?? 0),

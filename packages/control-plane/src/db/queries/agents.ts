@@ -8,6 +8,7 @@ export interface AgentRegistration {
   agentId: string;
   platform: string;
   region: string | null;
+  pool: string | null;
   capacity: AgentCapacityJson;
   version: string;
   replicaId: string;
@@ -20,6 +21,7 @@ export function upsertAgentOnRegister(db: Db, r: AgentRegistration) {
     agent_id: r.agentId,
     platform: r.platform,
     region: r.region,
+    pool: r.pool,
     status: 'online' as const,
     status_reason: null,
     capacity: JSON.stringify(r.capacity),
@@ -46,6 +48,11 @@ export function markAgentDisconnected(db: Db, agentUuid: string, connectionId: s
     .where('id', '=', agentUuid)
     .where('websocket_conn_id', '=', connectionId)
     .executeTakeFirst();
+}
+
+export async function findAgentPool(db: Db, agentUuid: string): Promise<string | null> {
+  const row = await db.selectFrom('agents').select('pool').where('id', '=', agentUuid).executeTakeFirst();
+  return row?.pool ?? null;
 }
 
 export async function isAgentOnline(db: Db, agentUuid: string): Promise<boolean> {

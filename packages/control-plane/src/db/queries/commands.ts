@@ -4,9 +4,16 @@ import type { AgentCommand, CommandStatus, Schema } from '../schema.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
 
+/** `createdAt`: a command re-sent to another agent keeps its place in line behind those before it. */
 export function insertCommand(
   db: Db,
-  command: { agentUuid: string; sessionId: string; type: CommandType; data: Record<string, unknown> },
+  command: {
+    agentUuid: string;
+    sessionId: string;
+    type: CommandType;
+    data: Record<string, unknown>;
+    createdAt?: Date | null;
+  },
 ): Promise<AgentCommand> {
   return db
     .insertInto('agent_commands')
@@ -15,6 +22,7 @@ export function insertCommand(
       session_id: command.sessionId,
       command_type: command.type,
       command_data: JSON.stringify(command.data),
+      ...(command.createdAt ? { created_at: command.createdAt } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
