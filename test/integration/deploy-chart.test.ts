@@ -1,20 +1,14 @@
-// The Helm chart, rendered by test/tools/helm-render (Go text/template + sprig, Helm's engine;
-// no helm binary can be installed here) and checked against Kubernetes' schemas and our programs.
+// The Helm chart, linted and rendered by a real helm (3.18, built by scripts/test-cluster.sh
+// build), checked against its values schema, Kubernetes' schemas and our programs' settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, isPair, isScalar, parse, parseDocument, type Node } from 'yaml';
-import {
-  chartDir,
-  containers,
-  find,
-  render,
-  renderRaw,
-  type KubeObject,
-  type RenderOptions,
-} from '../support/helm-render.js';
+import { chartDir, lint, render, renderNotes, renderRaw, type RenderOptions } from '../support/helm-chart.js';
+import { HelmError } from '../support/kube-tools.js';
+import { containers, find, type KubeObject } from '../support/kube-objects.js';
 import { validateKubernetesObject } from '../support/kubernetes-schema.js';
 import {
   AGENT_ROLE_GRANTS,
@@ -22,6 +16,7 @@ import {
   assertControlPlaneProbes,
   env,
   envNames,
+  restrictedPodSecurityViolations,
   roleGrants,
   unknownEnv,
 } from '../support/deploy-rules.js';
@@ -63,7 +58,33 @@ const VARIANTS: Record<string, RenderOptions['set']> = {
     'k8sAgent.enabled': true,
     'networkPolicy.enabled': false,
   },
+  'agent with sessions in a namespace the chart creates': {
+    'k8sAgent.enabled': true,
+    'k8sAgent.createSessionNamespace': true,
+    'k8sAgent.config.sessionNamespace': 'streamspace-sessions',
+  },
 };
+
+/** Fails the test unless helm failed; returns helm's error (its stderr, and stdout for lint's report). */
+async function helmError(work: Promise<unknown>, context: string): Promise<HelmError> {
+  try {
+    await work;
+  } catch (error) {
+    assert.ok(error instanceof HelmError, `${context}: ${String(error)}`);
+    return error;
+  }
+  assert.fail(`${context}: helm succeeded`);
+}
+
+const helmFails = async (work: Promise<unknown>, context: string) => (await helmError(work, context)).stderr;
+
+test('helm lint --strict passes for every variant, warnings included', async () => {
+  for (const [variant, set] of Object.entries(VARIANTS)) {
+    const report = await lint({ set });
+    assert.match(report, /1 chart\(s\) linted, 0 chart\(s\) failed/, variant);
+    assert.doesNotMatch(report, /\[(WARNING|ERROR)\]/, `${variant}:\n${report}`);
+  }
+});
 
 test('Chart.yaml and values.yaml parse; the chart is apiVersion v2 at appVersion 0.1.0', async () => {
   const chart = parse(await readChartFile('Chart.yaml'));
@@ -76,13 +97,12 @@ test('Chart.yaml and values.yaml parse; the chart is apiVersion v2 at appVersion
   assert.equal(values.image.tag, '', 'the tag defaults to appVersion');
 });
 
-test('every .Values path a template uses exists in values.yaml (the seed chart crashed on absent ones)', async () => {
-  const values = parse(await readChartFile('values.yaml'));
+/** `.Values.a.b` paths the templates use that values.yaml lacks (helm renders those as empty). */
+function missingValuePaths(texts: string[], values: unknown): { used: Set<string>; missing: string[] } {
   const used = new Set<string>();
-  for (const { text } of await templates()) {
+  for (const text of texts) {
     for (const match of text.matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) used.add(match[1]!.slice(1));
   }
-  assert.ok(used.has('k8sAgent.config.heartbeatInterval') && used.size > 40, `scan found ${used.size} paths`);
   const missing = [...used].filter((path) => {
     let node: any = values;
     for (const key of path.split('.')) {
@@ -91,17 +111,31 @@ test('every .Values path a template uses exists in values.yaml (the seed chart c
     }
     return false;
   });
-  assert.deepEqual(missing, []);
-});
+  return { used, missing };
+}
 
-test('the renderer fails on a value path missing from values.yaml, as the seed chart should have', async () => {
-  const copy = await mkdtemp(join(tmpdir(), 'streamspace-chart-'));
-  await cp(chartDir, copy, { recursive: true });
-  await writeFile(
-    join(copy, 'templates', 'broken.yaml'),
-    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ .Values.k8sAgent.HeartbeatInterval | quote }}\n',
+const BROKEN_TEMPLATE =
+  'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ .Values.k8sAgent.HeartbeatInterval | quote }}\n';
+
+test('every .Values path a template uses exists in values.yaml (the seed chart crashed on absent ones)', async () => {
+  const values = parse(await readChartFile('values.yaml'));
+  const { used, missing } = missingValuePaths(
+    (await templates()).map((t) => t.text),
+    values,
   );
-  await assert.rejects(renderRaw({ chart: copy }), /map has no entry for key "HeartbeatInterval"/);
+  assert.ok(used.has('k8sAgent.config.heartbeatInterval') && used.size > 40, `scan found ${used.size} paths`);
+  assert.deepEqual(missing, []);
+  // The scan catches a misspelt path, which helm itself (even `helm lint --strict`) renders as empty.
+  assert.deepEqual(missingValuePaths([BROKEN_TEMPLATE], values).missing, ['k8sAgent.HeartbeatInterval']);
+  const copy = await mkdtemp(join(tmpdir(), 'streamspace-chart-'));
+  try {
+    await cp(chartDir, copy, { recursive: true });
+    await writeFile(join(copy, 'templates', 'broken.yaml'), BROKEN_TEMPLATE);
+    assert.equal(find(await render({ chart: copy }), 'ConfigMap', 'x').data.a, null, 'rendered as nothing');
+    await lint({ chart: copy });
+  } finally {
+    await rm(copy, { recursive: true, force: true });
+  }
 });
 
 test('every key in values.yaml has a comment above it', async () => {
@@ -208,9 +242,11 @@ test('port, Service and agent URL follow controlPlane.port and service.port', as
 test('k8sAgent.enabled renders the agent Deployment, its ServiceAccount and a Role with exactly the verbs it uses', async () => {
   const objects = await render({ set: { 'k8sAgent.enabled': true } });
   const deployment = find(objects, 'Deployment', 'streamspace-k8s-agent');
-  const sa = find(objects, 'ServiceAccount', 'streamspace-k8s-agent');
-  const role = find(objects, 'Role', 'streamspace-k8s-agent');
-  const binding = find(objects, 'RoleBinding', 'streamspace-k8s-agent');
+  // The seed's check: `kubectl auth can-i create deployments -n streamspace --as
+  // system:serviceaccount:streamspace:streamspace-agent` must answer yes.
+  const sa = find(objects, 'ServiceAccount', 'streamspace-agent');
+  const role = find(objects, 'Role', 'streamspace-agent');
+  const binding = find(objects, 'RoleBinding', 'streamspace-agent');
   assert.equal(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding').length, 0);
 
   const pod = deployment.spec.template;
@@ -275,11 +311,90 @@ test('k8sAgent.config: session namespace, id, URL and limits reach the agent; th
   assert.equal(env(agent, 'SESSION_STORAGE_CLASS').value, 'fast');
   assert.equal(env(agent, 'SESSION_HOME_SIZE').value, '10Gi');
   assert.equal(env(agent, 'SESSION_IMAGE_PULL_POLICY').value, 'Never');
-  const role = find(objects, 'Role', 'streamspace-k8s-agent');
-  const binding = find(objects, 'RoleBinding', 'streamspace-k8s-agent');
+  const role = find(objects, 'Role', 'streamspace-agent');
+  const binding = find(objects, 'RoleBinding', 'streamspace-agent');
   assert.equal(role.metadata.namespace, 'sessions');
   assert.equal(binding.metadata.namespace, 'sessions');
   assert.equal(binding.subjects[0].namespace, 'streamspace-system');
+  assert.equal(
+    objects.find((o) => o.kind === 'Namespace'),
+    undefined,
+    'an existing session namespace is not created',
+  );
+});
+
+test('k8sAgent.createSessionNamespace creates the session namespace enforcing restricted Pod Security, kept on uninstall', async () => {
+  const objects = await render({ set: VARIANTS['agent with sessions in a namespace the chart creates'] });
+  const namespace = find(objects, 'Namespace', 'streamspace-sessions');
+  assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+  assert.equal(namespace.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'sessions outlive the release');
+  assert.equal(find(objects, 'Role', 'streamspace-agent').metadata.namespace, 'streamspace-sessions');
+  const [agent] = find(objects, 'Deployment', 'streamspace-k8s-agent').spec.template.spec.containers;
+  assert.equal(env(agent, 'NAMESPACE').value, 'streamspace-sessions');
+  // The release namespace is helm's to create (--create-namespace), not the chart's.
+  const sets: Array<RenderOptions['set']> = [
+    { 'k8sAgent.enabled': true, 'k8sAgent.createSessionNamespace': true },
+    {
+      'k8sAgent.enabled': true,
+      'k8sAgent.createSessionNamespace': true,
+      'k8sAgent.config.sessionNamespace': 'streamspace',
+    },
+  ];
+  for (const set of sets) {
+    assert.match(
+      await helmFails(renderRaw({ set }), JSON.stringify(set)),
+      /k8sAgent\.createSessionNamespace: .*release namespace/,
+    );
+  }
+  const notes = await renderNotes({ set: { 'k8sAgent.enabled': true } });
+  assert.match(notes, /kubectl label namespace streamspace pod-security\.kubernetes\.io\/enforce=restricted/);
+});
+
+test('every pod the chart makes is admitted where the restricted Pod Security level is enforced', async () => {
+  for (const [variant, set] of Object.entries(VARIANTS)) {
+    const pods = containers(await render({ set })).map((c) => c.owner);
+    assert.ok(pods.length >= 2, variant);
+    for (const owner of new Set(pods)) {
+      assert.deepEqual(
+        restrictedPodSecurityViolations(owner.spec.template.spec),
+        [],
+        `${variant}: ${owner.kind}/${owner.metadata.name}`,
+      );
+    }
+  }
+  // The check is not a formality: a root container with capabilities is caught.
+  const bad = { containers: [{ name: 'x', securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN'] } } }] };
+  assert.equal(restrictedPodSecurityViolations(bad).length, 6);
+});
+
+test('k8sAgent.enabled with the bundled PostgreSQL: the agent reaches this control plane with its token', async () => {
+  const objects = await render({ set: { 'k8sAgent.enabled': true } });
+  const rendered = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+  assert.ok(rendered.has('StatefulSet/streamspace-postgresql'), 'the bundled PostgreSQL is on by default');
+  // Every Secret a pod reads is one this release renders (nothing to create by hand first).
+  for (const { owner, container } of containers(objects)) {
+    for (const entry of container.env ?? []) {
+      const ref = entry.valueFrom?.secretKeyRef;
+      if (!ref) continue;
+      const secret = find(objects, 'Secret', ref.name);
+      assert.ok(
+        ref.key in secret.data,
+        `${owner.metadata.name}/${container.name} ${entry.name}: ${ref.name} has ${ref.key}`,
+      );
+    }
+  }
+  const agentPod = find(objects, 'Deployment', 'streamspace-k8s-agent').spec.template;
+  const [agent] = agentPod.spec.containers;
+  const service = find(objects, 'Service', 'streamspace');
+  const url = new URL(env(agent, 'CONTROL_PLANE_URL').value);
+  assert.equal(url.hostname, `${service.metadata.name}.streamspace.svc`);
+  assert.equal(Number(url.port), service.spec.ports[0].port);
+  assert.equal(url.pathname, '/agent/ws');
+  assert.ok(rendered.has(`ServiceAccount/${agentPod.spec.serviceAccountName}`));
+  assert.notEqual(agentPod.spec.automountServiceAccountToken, false, 'the agent calls the API with its token');
+  // The control plane's NetworkPolicy admits the agent's WebSocket: its port, from any pod.
+  const cpPolicy = find(objects, 'NetworkPolicy', 'streamspace-control-plane');
+  assert.equal(cpPolicy.spec.ingress[0].from, undefined);
 });
 
 test('the admin password comes only from the admin-credentials Secret, in every variant', async () => {
@@ -296,9 +411,10 @@ test('the admin password comes only from the admin-credentials Secret, in every 
   for (const { file, text } of await templates()) {
     assert.doesNotMatch(text, /name: ADMIN_PASSWORD\s*\n\s*value:/, file);
   }
-  // A password passed as a value anyway is ignored, never rendered.
-  const rendered = await renderRaw({ set: { 'admin.password': 'plain-text-password' } });
-  assert.ok(!rendered.includes('plain-text-password') && !rendered.includes(b64('plain-text-password')));
+  // A password passed as a value anyway is refused by the schema, without echoing it.
+  const stderr = await helmFails(renderRaw({ set: { 'admin.password': 'plain-text-password' } }), 'admin.password');
+  assert.match(stderr, /at '\/admin': additional properties 'password' not allowed/);
+  assert.ok(!stderr.includes('plain-text-password'));
 });
 
 test('generated secrets are random on install and kept on upgrade (lookup finds the existing Secrets)', async () => {
@@ -371,7 +487,7 @@ test('database settings come from values, an existing Secret, or the bundled Pos
   assert.ok(!envNames(fromSecret).includes('DATABASE_URL'), 'one way to name the database');
 });
 
-test('settings the programs would refuse fail at render time, naming the value', async () => {
+test('combinations the programs would refuse fail at render time, naming the values', async () => {
   const cases: Array<[RenderOptions['set'], RegExp]> = [
     [{ 'postgresql.enabled': false }, /database\.host is required/],
     [{ 'database.host': 'db.example.com' }, /set postgresql\.enabled=false/],
@@ -380,11 +496,10 @@ test('settings the programs would refuse fail at render time, naming the value',
       { 'k8sAgent.enabled': true, 'k8sAgent.config.heartbeatInterval': '15s' },
       /k8sAgent\.config\.heartbeatInterval: 15s is not below half of controlPlane\.agentHeartbeatTimeout \(30s\)/,
     ],
-    [{ 'controlPlane.agentHeartbeatTimeout': '30' }, /controlPlane\.agentHeartbeatTimeout: expected a duration/],
-    [{ 'ingress.enabled': true, 'ingress.host': '' }, /ingress\.host is required/],
-    [{ 'controlPlane.replicaCount': 0 }, /replicaCount: at least 1/],
   ];
-  for (const [set, message] of cases) await assert.rejects(renderRaw({ set }), message, JSON.stringify(set));
+  for (const [set, message] of cases) {
+    assert.match(await helmFails(renderRaw({ set }), JSON.stringify(set)), message, JSON.stringify(set));
+  }
   // The boundary: 14s is below half of 30s, and a longer timeout admits a longer interval.
   await renderRaw({ set: { 'k8sAgent.enabled': true, 'k8sAgent.config.heartbeatInterval': '14s' } });
   await renderRaw({
@@ -394,6 +509,143 @@ test('settings the programs would refuse fail at render time, naming the value',
       'controlPlane.agentHeartbeatTimeout': '2m30s',
     },
   });
+});
+
+test('values.schema.json: a wrong type, an unknown key or a bad enum fails helm template, naming the value', async () => {
+  // [--set, the value path helm names (JSON pointer), what it says]
+  const cases: Array<[Record<string, string | number | boolean>, string, RegExp]> = [
+    // wrong types
+    [{ 'k8sAgent.config.maxSessions': 'many' }, '/k8sAgent/config/maxSessions', /got string, want integer/],
+    [{ 'networkPolicy.enabled': 'yes' }, '/networkPolicy/enabled', /got string, want boolean/],
+    [{ 'controlPlane.agentHeartbeatTimeout': 30 }, '/controlPlane/agentHeartbeatTimeout', /want string/],
+    [{ 'controlPlane.podAnnotations.team': 7 }, '/controlPlane/podAnnotations/team', /want string/],
+    [{ 'controlPlane.replicaCount': 0 }, '/controlPlane/replicaCount', /minimum/],
+    [{ 'service.port': 70000 }, '/service/port', /maximum/],
+    // unknown keys (typos): nothing is silently ignored
+    [{ 'k8sAgent.config.heartbeatIntervall': '5s' }, '/k8sAgent/config', /additional properties 'heartbeatIntervall'/],
+    [{ 'k8sagent.enabled': true }, '', /additional properties 'k8sagent'/],
+    [{ 'postgresql.persistence.sizee': '8Gi' }, '/postgresql/persistence', /additional properties 'sizee'/],
+    // enums
+    [{ 'image.pullPolicy': 'always' }, '/image/pullPolicy', /must be one of 'Always', 'IfNotPresent', 'Never'/],
+    [{ 'k8sAgent.image.pullPolicy': 'Sometimes' }, '/k8sAgent/image/pullPolicy', /must be one of/],
+    [{ 'service.type': 'Ingress' }, '/service/type', /must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'/],
+    [
+      { 'k8sAgent.config.sessionImagePullPolicy': 'Sometimes' },
+      '/k8sAgent/config/sessionImagePullPolicy',
+      /must be one of/,
+    ],
+    [{ 'controlPlane.logLevel': 'verbose' }, '/controlPlane/logLevel', /must be one of/],
+    // what the programs would refuse at start: durations, quantities, URLs, names
+    [
+      { 'controlPlane.sessionStartTimeout': '5 minutes' },
+      '/controlPlane/sessionStartTimeout',
+      /does not match pattern/,
+    ],
+    [{ 'k8sAgent.config.heartbeatInterval': '1d' }, '/k8sAgent/config/heartbeatInterval', /does not match pattern/],
+    [{ 'k8sAgent.config.sessionHomeSize': '5GB' }, '/k8sAgent/config/sessionHomeSize', /does not match pattern/],
+    [{ 'postgresql.persistence.size': '8 GB' }, '/postgresql/persistence/size', /does not match pattern/],
+    [
+      { 'controlPlane.resources.limits.memory': '1GB' },
+      '/controlPlane/resources/limits/memory',
+      /does not match pattern/,
+    ],
+    [{ 'k8sAgent.config.controlPlaneURL': 'streamspace:8080' }, '/k8sAgent/config/controlPlaneURL', /pattern/],
+    [{ 'k8sAgent.config.sessionNamespace': 'Sessions' }, '/k8sAgent/config/sessionNamespace', /pattern/],
+    [{ 'ingress.enabled': true, 'ingress.host': '' }, '/ingress/host', /minLength/],
+    [{ 'serviceMonitor.interval': '30 seconds' }, '/serviceMonitor/interval', /does not match pattern/],
+  ];
+  for (const [set, path, message] of cases) {
+    const stderr = await helmFails(renderRaw({ set }), JSON.stringify(set));
+    const lines = stderr
+      .split('\n')
+      .filter((l) => l.includes(`at '${path}'`))
+      .join('\n');
+    assert.ok(lines, `${JSON.stringify(set)}: helm names ${path || 'the root'}:\n${stderr}`);
+    assert.match(lines, message, JSON.stringify(set));
+  }
+  // helm lint reports the same (helm install and upgrade validate the schema before rendering, as template does).
+  const report = (await helmError(lint({ set: { 'service.type': 'Ingress' } }), 'lint')).stdout;
+  assert.match(report, /\[ERROR\] values\.yaml: .*at '\/service\/type': value must be one of/s);
+});
+
+test('values.schema.json admits what users type with --set (helm makes 17 an integer, 12.5 a string)', async () => {
+  const objects = await render({
+    set: {
+      'postgresql.enabled': false,
+      'database.host': 'db.example.com',
+      'database.password': 12345,
+      'image.tag': 7,
+      'k8sAgent.enabled': true,
+      'k8sAgent.config.maxCpu': '12.5',
+      'k8sAgent.config.maxMemory': 64,
+      'controlPlane.resources.limits.cpu': 2,
+      'controlPlane.resources.requests.cpu': '0.5',
+    },
+  });
+  assert.equal(unb64(find(objects, 'Secret', 'streamspace-database').data.password), '12345');
+  const [cp] = find(objects, 'Deployment', 'streamspace').spec.template.spec.containers;
+  assert.equal(cp.image, 'streamspace/control-plane:7');
+  assert.deepEqual(cp.resources.limits, { cpu: 2, memory: '1Gi' });
+  const [agent] = find(objects, 'Deployment', 'streamspace-k8s-agent').spec.template.spec.containers;
+  assert.equal(env(agent, 'MAX_CPU').value, '12.5');
+  assert.equal(env(agent, 'MAX_MEMORY').value, '64');
+  const db = await render({ set: { 'postgresql.image.tag': 17 } });
+  assert.equal(find(db, 'StatefulSet', 'streamspace-postgresql').spec.template.spec.containers[0].image, 'postgres:17');
+});
+
+test('values.schema.json covers every key of values.yaml, and nothing else', async () => {
+  const schema = JSON.parse(await readChartFile('values.schema.json'));
+  const values = parse(await readChartFile('values.yaml'));
+  assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+  // A JSON pointer into the schema; in draft-07 keywords beside a $ref are ignored, so the target is all.
+  const resolve = (node: any): any => {
+    if (!node?.$ref) return node;
+    assert.match(node.$ref, /^#\//, `a local $ref: ${node.$ref}`);
+    const target = (node.$ref as string)
+      .slice(2)
+      .split('/')
+      .reduce((at: any, key) => at?.[key], schema);
+    assert.ok(target, `unresolvable ${node.$ref}`);
+    return resolve(target);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const problems: string[] = [];
+  let keys = 0;
+  // values.yaml → schema: every key has a schema that says its type.
+  const walkValues = (value: Record<string, unknown>, node: any, path: string) => {
+    const s = resolve(node);
+    for (const [key, child] of Object.entries(value)) {
+      keys++;
+      const at = `${path}${key}`;
+      const childSchema =
+        s.properties?.[key] ?? (isObject(s.additionalProperties) ? s.additionalProperties : undefined);
+      if (!childSchema) {
+        problems.push(`${at}: not in the schema`);
+        continue;
+      }
+      const resolved = resolve(childSchema);
+      if (!resolved.type && !resolved.anyOf && !resolved.enum) problems.push(`${at}: no type`);
+      if (isObject(child)) walkValues(child, childSchema, `${at}.`);
+    }
+  };
+  // schema → values.yaml: every object we own refuses unknown keys, and names only real values.
+  const walkSchema = (node: any, value: Record<string, unknown>, path: string) => {
+    const s = resolve(node);
+    if (s.properties && s.additionalProperties !== false) problems.push(`${path || '(root)'}: unknown keys allowed`);
+    for (const [key, child] of Object.entries<any>(s.properties ?? {})) {
+      if (path === '' && key === 'global') continue; // helm adds it when this chart is a dependency
+      if (!(key in value)) problems.push(`${path}${key}: in the schema, not in values.yaml`);
+      // A Kubernetes shape left empty in values.yaml (resources: {}, affinity: {}) may have more keys.
+      else if (isObject(value[key]) && Object.keys(value[key]).length > 0 && resolve(child).properties) {
+        walkSchema(child, value[key] as Record<string, unknown>, `${path}${key}.`);
+      }
+    }
+  };
+  walkValues(values, schema, '');
+  walkSchema(schema, values, '');
+  assert.ok(keys > 70, `walked ${keys} keys`);
+  assert.deepEqual(problems, []);
 });
 
 test('ingress: WebSocket-friendly timeouts, TLS, and PUBLIC_URL from its host', async () => {
@@ -441,11 +693,12 @@ test('serviceMonitor.enabled scrapes /metrics on the Service port of the control
 });
 
 test('NOTES.txt renders and tells where the admin password is', async () => {
-  const out = await renderRaw({ notes: true, set: { 'k8sAgent.enabled': true } });
+  const out = await renderNotes({ set: { 'k8sAgent.enabled': true } });
   assert.match(
     out,
     /kubectl get secret streamspace-admin-credentials -n streamspace -o jsonpath='\{\.data\.password\}'/,
   );
+  assert.match(out, /as ServiceAccount streamspace-agent/);
 });
 
 test("the README's helm install commands use existing values and render", async () => {

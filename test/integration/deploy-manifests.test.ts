@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { containers, find, parseObjects, render, repoRoot, type KubeObject } from '../support/helm-render.js';
+import { render, repoRoot } from '../support/helm-chart.js';
+import { containers, find, parseObjects, type KubeObject } from '../support/kube-objects.js';
 import { validateKubernetesObject } from '../support/kubernetes-schema.js';
 import {
   AGENT_ENV,
@@ -13,6 +14,7 @@ import {
   assertAdminPasswordFromSecret,
   assertControlPlaneProbes,
   env,
+  restrictedPodSecurityViolations,
   roleGrants,
   unknownEnv,
 } from '../support/deploy-rules.js';
@@ -72,17 +74,28 @@ test('manifests: control plane probes, real settings, admin password from its Se
   assert.equal(find(objects, 'Service', 'streamspace').spec.ports[0].targetPort, 'http');
 });
 
+test('manifests: the namespace enforces the restricted Pod Security level, and every pod meets it', async () => {
+  const objects = await allManifestObjects();
+  const labels = find(objects, 'Namespace', 'streamspace').metadata.labels ?? {};
+  assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+  const owners = new Set(containers(objects).map((c) => c.owner));
+  assert.ok(owners.size >= 2);
+  for (const owner of owners) {
+    assert.deepEqual(restrictedPodSecurityViolations(owner.spec.template.spec), [], owner.metadata.name);
+  }
+});
+
 test('manifests: the agent has the agreed label, command and a Role with exactly the verbs it uses', async () => {
   const objects = await allManifestObjects();
   const deployment = find(objects, 'Deployment', 'streamspace-k8s-agent');
   const pod = deployment.spec.template;
   assert.equal(pod.metadata.labels['streamspace.io/component'], 'agent');
-  assert.equal(pod.spec.serviceAccountName, 'streamspace-k8s-agent');
+  assert.equal(pod.spec.serviceAccountName, 'streamspace-agent');
   const agent = pod.spec.containers[0];
   assert.equal(agent.image, 'streamspace/agent:0.1.0');
   assert.deepEqual(agent.args, ['agent', 'kubernetes']);
   assert.equal(env(agent, 'CONTROL_PLANE_URL').value, 'ws://streamspace.streamspace.svc:8080/agent/ws');
-  assert.deepEqual(roleGrants(find(objects, 'Role', 'streamspace-k8s-agent')), AGENT_ROLE_GRANTS);
+  assert.deepEqual(roleGrants(find(objects, 'Role', 'streamspace-agent')), AGENT_ROLE_GRANTS);
   assert.equal(objects.filter((o) => /Cluster/.test(o.kind)).length, 0);
 });
 
@@ -95,17 +108,17 @@ test('manifests match what the chart renders for release "streamspace" (same nam
     ['Deployment', 'streamspace'],
     ['Service', 'streamspace'],
     ['Deployment', 'streamspace-k8s-agent'],
-    ['ServiceAccount', 'streamspace-k8s-agent'],
-    ['Role', 'streamspace-k8s-agent'],
-    ['RoleBinding', 'streamspace-k8s-agent'],
+    ['ServiceAccount', 'streamspace-agent'],
+    ['Role', 'streamspace-agent'],
+    ['RoleBinding', 'streamspace-agent'],
     ['Ingress', 'streamspace'],
   ] as const) {
     find(chart, kind, name);
     find(manual, kind, name);
   }
   assert.deepEqual(
-    roleGrants(find(manual, 'Role', 'streamspace-k8s-agent')),
-    roleGrants(find(chart, 'Role', 'streamspace-k8s-agent')),
+    roleGrants(find(manual, 'Role', 'streamspace-agent')),
+    roleGrants(find(chart, 'Role', 'streamspace-agent')),
   );
   const ingressAnnotations = (objects: KubeObject[]) => find(objects, 'Ingress', 'streamspace').metadata.annotations;
   assert.deepEqual(ingressAnnotations(manual), ingressAnnotations(chart));

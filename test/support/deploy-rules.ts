@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SETTINGS } from '@streamspace/control-plane';
 import { AGENT_SETTINGS } from '@streamspace/agent';
-import type { KubeObject } from './helm-render.js';
+import type { KubeObject } from './kube-objects.js';
 
 /** Every environment variable the control plane reads (its config module, as in the README). */
 export const CONTROL_PLANE_ENV = new Set(Object.values(SETTINGS).map((s) => s.env));
@@ -22,7 +22,8 @@ export const AGENT_ENV = new Set([...AGENT_SETTINGS.map((s) => s.env), ...KUBERN
 
 /**
  * What the Kubernetes agent may do in the session namespace: exactly the calls its driver makes
- * (agreed with its author), as `group/resource verb`.
+ * (agreed with its author), as `group/resource verb`. EndpointSlices: the driver is about to read
+ * the ready pod's address from its Service's EndpointSlices (get, list and a watch).
  */
 export const AGENT_ROLE_GRANTS = [
   ...['get', 'list', 'watch', 'create', 'patch', 'delete'].map((v) => `apps/deployments ${v}`),
@@ -32,6 +33,7 @@ export const AGENT_ROLE_GRANTS = [
   ...['get', 'list', 'watch'].map((v) => `/pods ${v}`),
   '/events list',
   '/pods/log get',
+  ...['get', 'list', 'watch'].map((v) => `discovery.k8s.io/endpointslices ${v}`),
 ].sort();
 
 /** A Role's rules flattened to `group/resource verb` strings, sorted; duplicates kept so they show. */
@@ -95,4 +97,51 @@ export function assertAdminPasswordFromSecret(container: any, secretName: string
   assert.deepEqual(env(container, 'ADMIN_USERNAME')?.valueFrom, {
     secretKeyRef: { name: secretName, key: 'username' },
   });
+}
+
+const RESTRICTED_VOLUME_TYPES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
+
+/**
+ * What keeps a pod from being admitted in a namespace enforcing the restricted Pod Security level
+ * (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted), one line per
+ * problem; empty when it is admitted. The fields our pods set, checked as the admission plugin does.
+ */
+export function restrictedPodSecurityViolations(podSpec: any): string[] {
+  const problems: string[] = [];
+  for (const host of ['hostNetwork', 'hostPID', 'hostIPC']) if (podSpec[host]) problems.push(`${host} is set`);
+  for (const volume of (podSpec.volumes ?? []) as Array<Record<string, unknown>>) {
+    const type = Object.keys(volume).find((key) => key !== 'name');
+    if (!type || !RESTRICTED_VOLUME_TYPES.has(type)) problems.push(`volume ${String(volume.name)} is ${type}`);
+  }
+  const pod = podSpec.securityContext ?? {};
+  if (pod.runAsUser === 0) problems.push('the pod runs as uid 0');
+  const all = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])];
+  for (const c of all) {
+    const sc = c.securityContext ?? {};
+    const label = `container ${c.name}`;
+    if (sc.privileged) problems.push(`${label} is privileged`);
+    if (sc.allowPrivilegeEscalation !== false) problems.push(`${label}: allowPrivilegeEscalation is not false`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) problems.push(`${label}: capabilities do not drop ALL`);
+    const added = ((sc.capabilities?.add ?? []) as string[]).filter((cap) => cap !== 'NET_BIND_SERVICE');
+    if (added.length > 0) problems.push(`${label} adds ${added.join(', ')}`);
+    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push(`${label}: runAsNonRoot is not true`);
+    if (sc.runAsUser === 0) problems.push(`${label} runs as uid 0`);
+    const seccomp = (sc.seccompProfile ?? pod.seccompProfile)?.type;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') {
+      problems.push(`${label}: seccompProfile is ${seccomp ?? 'unset'}, not RuntimeDefault or Localhost`);
+    }
+    for (const port of (c.ports ?? []) as Array<{ hostPort?: number }>) {
+      if (port.hostPort) problems.push(`${label} uses hostPort ${port.hostPort}`);
+    }
+  }
+  return problems;
 }

@@ -2,7 +2,7 @@ import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import type { KubeObject } from './helm-render.js';
+import type { KubeObject } from './kube-objects.js';
 import { unknownFields } from './kubernetes-fields.js';
 
 /**

@@ -53,8 +53,18 @@ streamspace.io/component: {{ .component }}
 {{- printf "%s-postgresql" (include "streamspace.fullname" .) -}}
 {{- end -}}
 
+{{/* The agent's Deployment (and its NetworkPolicy): <fullname>-k8s-agent, the seed's name. */}}
 {{- define "streamspace.agentName" -}}
 {{- printf "%s-k8s-agent" (include "streamspace.fullname" .) -}}
+{{- end -}}
+
+{{/*
+The agent's identity: its ServiceAccount, Role and RoleBinding are <fullname>-agent, so for a
+release `streamspace` in namespace `streamspace` the seed's check answers yes:
+`kubectl auth can-i create deployments -n streamspace --as system:serviceaccount:streamspace:streamspace-agent`.
+*/}}
+{{- define "streamspace.agentServiceAccountName" -}}
+{{- printf "%s-agent" (include "streamspace.fullname" .) -}}
 {{- end -}}
 
 {{- define "streamspace.sessionNamespace" -}}
@@ -63,7 +73,7 @@ streamspace.io/component: {{ .component }}
 
 {{/* Image reference; the tag defaults to the chart's appVersion. Call with (dict "ctx" $ "image" .Values.image). */}}
 {{- define "streamspace.image" -}}
-{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) -}}
+{{- printf "%s:%s" .image.repository (toString (default .ctx.Chart.AppVersion .image.tag)) -}}
 {{- end -}}
 
 {{/*
@@ -93,16 +103,11 @@ Call with (dict "ctx" $ "name" <secret name> "key" <key> "length" <characters>).
 {{- $total -}}
 {{- end -}}
 
-{{/* Fails the render, naming the value, when a duration would be refused by the program at start. */}}
-{{- define "streamspace.checkDuration" -}}
-{{- if not (regexMatch "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$" (toString .value)) -}}
-{{- fail (printf "%s: expected a duration like 10s, 5m or 1h, got %q" .name (toString .value)) -}}
-{{- end -}}
-{{- end -}}
-
 {{/*
-Refuses values the programs would refuse at start, so a bad install fails at `helm install`
-instead of in a crash-looping pod.
+Refuses combinations of values the programs would refuse at start, so a bad install fails at
+`helm install` instead of in a crash-looping pod. Each value on its own (types, enums, durations,
+quantities, unknown keys, ingress.host when the ingress is on) is checked by values.schema.json,
+which helm applies before rendering.
 */}}
 {{- define "streamspace.validate" -}}
 {{- $external := or .Values.database.host .Values.database.existingSecret -}}
@@ -115,12 +120,6 @@ instead of in a crash-looping pod.
 {{- if not (or .Values.postgresql.enabled $external) -}}
 {{- fail "database.host is required: the control plane in Kubernetes needs PostgreSQL. Set database.host (and database.user/password or database.existingSecret), or postgresql.enabled=true for an evaluation database" -}}
 {{- end -}}
-{{- if lt (int .Values.controlPlane.replicaCount) 1 -}}
-{{- fail "controlPlane.replicaCount: at least 1" -}}
-{{- end -}}
-{{- range $name, $value := dict "controlPlane.agentHeartbeatTimeout" .Values.controlPlane.agentHeartbeatTimeout "controlPlane.sessionStartTimeout" .Values.controlPlane.sessionStartTimeout "controlPlane.vncProxyTimeout" .Values.controlPlane.vncProxyTimeout "controlPlane.jwtExpiry" .Values.controlPlane.jwtExpiry "k8sAgent.config.heartbeatInterval" .Values.k8sAgent.config.heartbeatInterval -}}
-{{- include "streamspace.checkDuration" (dict "name" $name "value" $value) -}}
-{{- end -}}
 {{- if and .Values.k8sAgent.enabled (not .Values.k8sAgent.config.controlPlaneURL) -}}
 {{- /* The seeds' heartbeat bug: an interval not below half the timeout makes agents flap offline. */ -}}
 {{- $interval := float64 (include "streamspace.durationMs" .Values.k8sAgent.config.heartbeatInterval) -}}
@@ -129,8 +128,11 @@ instead of in a crash-looping pod.
 {{- fail (printf "k8sAgent.config.heartbeatInterval: %s is not below half of controlPlane.agentHeartbeatTimeout (%s)" .Values.k8sAgent.config.heartbeatInterval .Values.controlPlane.agentHeartbeatTimeout) -}}
 {{- end -}}
 {{- end -}}
-{{- if and .Values.ingress.enabled (not .Values.ingress.host) -}}
-{{- fail "ingress.host is required when ingress.enabled=true" -}}
+{{- if and .Values.k8sAgent.enabled .Values.k8sAgent.createSessionNamespace (not .Values.k8sAgent.config.sessionNamespace) -}}
+{{- fail "k8sAgent.createSessionNamespace: sessions run in the release namespace, which helm creates (--create-namespace), not the chart; set k8sAgent.config.sessionNamespace to a namespace of their own, or label the release namespace pod-security.kubernetes.io/enforce=restricted yourself" -}}
+{{- end -}}
+{{- if and .Values.k8sAgent.enabled .Values.k8sAgent.createSessionNamespace (eq .Values.k8sAgent.config.sessionNamespace .Release.Namespace) -}}
+{{- fail (printf "k8sAgent.createSessionNamespace: %s is the release namespace, which helm creates (--create-namespace), not the chart" .Release.Namespace) -}}
 {{- end -}}
 {{- end -}}
 
