@@ -54,7 +54,9 @@ if (needsCluster && (await sh(['env'])).code !== 0) {
   const began = Date.now();
   const up = await sh(['up']);
   if (up.code !== 0) {
-    process.stderr.write(`scripts/test-cluster.sh up failed (exit ${up.code}); its logs are in /run/streamspace-cluster/logs\n`);
+    process.stderr.write(
+      `scripts/test-cluster.sh up failed (exit ${up.code}); its logs are in /run/streamspace-cluster/logs\n`,
+    );
     await sh(['down']);
     process.exit(1);
   }

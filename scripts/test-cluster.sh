@@ -291,6 +291,9 @@ start_control_plane() {
   # Node,RBAC: the agent's ServiceAccount gets only what its Role grants, the kubelet only what its
   # node needs. PodSecurity is on by default; NodeRestriction is added. The endpoint reconciler is
   # off because the only address here is loopback, which Endpoints may not hold.
+  # Pods are watched straight from etcd (no watch cache for them), so compacting etcd expires a
+  # watch's resourceVersion as it does where the cache's window has moved on: the agent's 410 Gone
+  # path is tested against the API server's real answer.
   # Every request a ServiceAccount makes is audited (metadata only): the tests read what the
   # agent's account did and compare it with what its Role grants.
   cat >"$STATE/audit-policy.yaml" <<EOF
@@ -315,7 +318,9 @@ EOF
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --kubelet-client-certificate "$STATE/pki/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$STATE/pki/apiserver-kubelet-client.key" \
-    --endpoint-reconciler-type none --profiling=false --v 1
+    --kubelet-preferred-address-types InternalIP \
+    --endpoint-reconciler-type none --profiling=false --v 1 \
+    --watch-cache-sizes pods#0
   wait_for kube-apiserver 90 "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz
 
   # The API server's own client certificate for kubelets (logs, exec) is in the group the

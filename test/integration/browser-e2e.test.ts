@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { canvasShowsDesktop as showsDesktop, launchChromium, statusesUntilConnected } from '../support/browser.js';
 import { containerName, type RunningAgent } from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
 import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
@@ -34,18 +35,7 @@ before(async () => {
     await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: HEARTBEAT_TIMEOUT } })
   ).loginAsAdmin();
   agent = await startDockerAgent(cp.url, AGENT_ID, { env: AGENT_ENV });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 });
 after(async () => {
@@ -56,16 +46,7 @@ after(async () => {
   if (docker) for (const id of [AGENT_ID, PEER_ID]) await removeAgentResources(docker, id);
 });
 
-/** True once the noVNC canvas shows a desktop: more than one colour among its pixels. */
-const canvasShowsDesktop = () =>
-  page.evaluate(() => {
-    const canvas = document.querySelector('.screen canvas') as HTMLCanvasElement | null;
-    if (!canvas || canvas.width === 0) return false;
-    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    const first = pixels.slice(0, 4).join();
-    for (let i = 4; i < pixels.length; i += 4 * 97) if (pixels.slice(i, i + 4).join() !== first) return true;
-    return false;
-  });
+const canvasShowsDesktop = () => showsDesktop(page);
 
 test('log in, start xterm from the catalog, watch it reach running, use it in the browser, stop it', async () => {
   await page.goto(cp.url);
@@ -196,25 +177,9 @@ test('the owning agent is lost: the viewer shows reconnecting and repaints from 
     const status = () => page.locator('[role=status]').textContent();
     await waitFor('connected', async () => (await status()) === 'connected', 20_000, 100);
     await waitFor('desktop pixels', canvasShowsDesktop, 20_000, 100);
-    const shown = page.evaluate(
-      () =>
-        new Promise<string[]>((resolve) => {
-          const seen: string[] = [];
-          const el = document.querySelector('[role=status]')!;
-          new MutationObserver(() => {
-            seen.push(el.textContent ?? '');
-            if (el.textContent === 'connected') resolve(seen);
-          }).observe(el, { subtree: true, childList: true, characterData: true });
-        }),
-    );
+    const reconnected = statusesUntilConnected(page, 30_000);
     await agent.stop();
-    let timer: NodeJS.Timeout | undefined;
-    const statuses = await Promise.race([
-      shown,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the viewer did not reconnect by itself within 30 s')), 30_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const statuses = await reconnected;
     assert.ok(
       statuses.some((s) => s.startsWith('reconnecting…')),
       `"reconnecting…" shown while the pool takes over; saw ${JSON.stringify(statuses)}`,

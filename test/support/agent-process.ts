@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
 
-/** `streamspace agent docker` as its own process, as an operator runs it on another host. */
+/** `streamspace agent docker|kubernetes` as its own process, as an operator runs it on another host. */
 export class AgentProcess {
   output = '';
   readonly exited: Promise<number | null>;
@@ -14,9 +14,9 @@ export class AgentProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  static start(env: Record<string, string>): AgentProcess {
+  static start(env: Record<string, string>, platform: 'docker' | 'kubernetes' = 'docker'): AgentProcess {
     const { PATH, HOME } = process.env;
-    return new AgentProcess(spawn(process.execPath, [CLI, 'agent', 'docker'], { env: { PATH, HOME, ...env } }));
+    return new AgentProcess(spawn(process.execPath, [CLI, 'agent', platform], { env: { PATH, HOME, ...env } }));
   }
 
   /** Resolves when the agent has logged `text` (its log is one JSON line per event). */

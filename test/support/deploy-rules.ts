@@ -26,14 +26,13 @@ export const AGENT_ENV = new Set([...AGENT_SETTINGS.map((s) => s.env), ...KUBERN
  * the ready pod's address from its Service's EndpointSlices (get, list and a watch).
  */
 export const AGENT_ROLE_GRANTS = [
-  ...['get', 'list', 'watch', 'create', 'patch', 'delete'].map((v) => `apps/deployments ${v}`),
-  ...['get', 'create', 'delete'].map((v) => `/services ${v}`),
-  ...['get', 'create', 'delete'].map((v) => `/persistentvolumeclaims ${v}`),
-  ...['get', 'create', 'delete'].map((v) => `networking.k8s.io/networkpolicies ${v}`),
-  ...['get', 'list', 'watch'].map((v) => `/pods ${v}`),
+  ...['get', 'list', 'create', 'patch', 'delete'].map((v) => `apps/deployments ${v}`),
+  ...['create', 'delete'].map((v) => `/services ${v}`),
+  ...['create', 'delete'].map((v) => `/persistentvolumeclaims ${v}`),
+  ...['create', 'delete'].map((v) => `networking.k8s.io/networkpolicies ${v}`),
+  ...['list', 'watch'].map((v) => `/pods ${v}`),
   '/events list',
   '/pods/log get',
-  ...['get', 'list', 'watch'].map((v) => `discovery.k8s.io/endpointslices ${v}`),
 ].sort();
 
 /** A Role's rules flattened to `group/resource verb` strings, sorted; duplicates kept so they show. */

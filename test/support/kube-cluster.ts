@@ -154,14 +154,18 @@ current-context: test
  */
 export async function compactEtcd(): Promise<number> {
   const status = (await (
-    await fetch(`${ETCD_URL}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) })
+    await fetch(`${ETCD_URL}/v3/kv/range`, {
+      method: 'POST',
+      body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+    })
   ).json()) as { header: { revision: string } };
   const revision = Number(status.header.revision);
   const response = await fetch(`${ETCD_URL}/v3/kv/compaction`, {
     method: 'POST',
     body: JSON.stringify({ revision, physical: true }),
   });
-  if (!response.ok) throw new Error(`etcd compaction to ${revision} failed: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`etcd compaction to ${revision} failed: ${response.status} ${await response.text()}`);
   return revision;
 }
 

@@ -47,7 +47,7 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
         config.namespace,
         loadKubeConfig(config.kubeconfig).kubeConfig.getCurrentCluster()?.server ?? '(no cluster)',
       );
-    return { driver: await createKubernetesDriver(config, logger), pool };
+    return { driver: await createKubernetesDriver({ ...config, pool }, logger), pool };
   }
   if (config.platform !== 'docker') {
     throw new DriverError(

@@ -74,6 +74,7 @@ export async function createKubernetesDriver(config: AgentConfig, logger: Logger
   const driver = new KubernetesDriver({
     kubeConfig,
     agentId: config.agentId,
+    pool: config.pool,
     namespace: config.namespace,
     agentNamespace,
     homeSize: config.sessionHomeSize,

@@ -19,7 +19,14 @@ import {
   type VncEndpoint,
 } from '../session-driver.js';
 import { waitForRfb } from '../vnc-probe.js';
-import { K8S_LABELS, SERVICE_VNC_PORT, agentSelector, deploymentName, homeClaimName, serviceName } from './labels.js';
+import {
+  K8S_LABELS,
+  SERVICE_VNC_PORT,
+  deploymentName,
+  homeClaimName,
+  serviceName,
+  sessionObjectsSelector,
+} from './labels.js';
 import { assessPod, clip, failureText, podProgress, type PodAssessment } from './pod-status.js';
 import { PodWatch } from './pod-watch.js';
 import { parseCpu, parseMemoryGb } from './quantity.js';
@@ -69,7 +76,7 @@ export class KubernetesDriver implements SessionDriver {
     this.#pods = new PodWatch({
       kubeConfig: o.kubeConfig,
       namespace: o.namespace,
-      labelSelector: agentSelector(o.agentId),
+      labelSelector: sessionObjectsSelector(o),
       logger: o.logger,
       ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
     });
@@ -226,7 +233,7 @@ export class KubernetesDriver implements SessionDriver {
   /** This agent's sessions, from the Deployments' labels: running when replicas ≥ 1 and the pod runs. */
   async list(): Promise<DriverSession[]> {
     const deployments = await this.#apps
-      .listNamespacedDeployment({ namespace: this.o.namespace, labelSelector: agentSelector(this.o.agentId) })
+      .listNamespacedDeployment({ namespace: this.o.namespace, labelSelector: sessionObjectsSelector(this.o) })
       .catch((error: unknown) => {
         throw kubernetesError('platform_error', 'listing session Deployments', error);
       });
@@ -298,9 +305,33 @@ export class KubernetesDriver implements SessionDriver {
     this.#exitListeners.push(listener);
   }
 
-  /** Placeholder until the Kubernetes driver adopts pods of its pool (SessionDriver.adopt). */
-  adopt(_sessionId: string): Promise<VncEndpoint> {
-    return Promise.reject(new DriverError('platform_error', 'adopting sessions is not implemented for kubernetes yet'));
+  /**
+   * Takes over a session of the pool as it runs: nothing is written to the cluster (no scale, no
+   * relabel, so the Deployment does not roll its pod); this agent only starts answering for it.
+   * A session that is not running is not_found: restarting it would lose the user's desktop.
+   */
+  async adopt(sessionId: string): Promise<VncEndpoint> {
+    const deployment = await this.#readDeployment(sessionId);
+    if (!deployment) throw this.#notFound(sessionId);
+    if ((deployment.spec?.replicas ?? 0) < 1) {
+      throw new DriverError(
+        'not_found',
+        `session ${sessionId} is not running (stopped or hibernated): nothing to adopt`,
+      );
+    }
+    const pod = newest(this.#pods.pods(sessionId));
+    if (!pod || assessPod(pod).kind !== 'running') {
+      throw new DriverError(
+        'not_found',
+        `session ${sessionId} has no running pod to adopt${pod ? ` (pod ${pod.metadata?.name}: ${pod.status?.phase})` : ''}`,
+      );
+    }
+    const deadline = Date.now() + this.o.readyTimeoutMs;
+    await this.#waitForReady(sessionId, deadline);
+    const endpoint = await this.vncEndpoint(sessionId);
+    await waitForRfb(async () => endpoint, { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 50 });
+    this.#expectRunning.add(sessionId);
+    return endpoint;
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,8 @@ export const K8S_LABELS = {
   sessionId: 'session-id',
   managedBy: 'app.kubernetes.io/managed-by',
   agentId: 'streamspace.io/agent-id',
+  /** The agent pool (AGENT_POOL) that created it: every agent of the pool sees and can adopt it. */
+  pool: 'streamspace.io/pool',
 } as const;
 
 /** Annotations: values that need not be valid label values (user names, full agent ids). */
@@ -18,6 +20,7 @@ export const K8S_ANNOTATIONS = {
   template: 'streamspace.io/template',
   user: 'streamspace.io/user',
   vncPort: 'streamspace.io/vnc-port',
+  pool: 'streamspace.io/pool',
 } as const;
 
 /** The label agent pods carry (set by the Helm chart); session NetworkPolicies admit only them. */
@@ -36,13 +39,29 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
  * objects; the full id is kept in an annotation.
  */
 export function agentLabelValue(agentId: string): string {
-  if (agentId.length <= 63 && LABEL_VALUE.test(agentId)) return agentId;
-  return `sha256-${createHash('sha256').update(agentId).digest('hex').slice(0, 40)}`;
+  return labelValue(agentId);
+}
+
+/** Pool names (`kubernetes:<namespace>@<server URL>`) are never label values: the same stable hash. */
+export const poolLabelValue = (pool: string) => labelValue(pool);
+
+function labelValue(value: string): string {
+  if (value.length <= 63 && LABEL_VALUE.test(value)) return value;
+  return `sha256-${createHash('sha256').update(value).digest('hex').slice(0, 40)}`;
 }
 
 /** Selects this agent's session objects. */
 export function agentSelector(agentId: string): string {
   return `${K8S_LABELS.managedBy}=${MANAGED_BY},${K8S_LABELS.app}=${SESSION_APP},${K8S_LABELS.agentId}=${agentLabelValue(agentId)}`;
+}
+
+/**
+ * The session objects an agent works with: its pool's when it has one (any agent of the pool may
+ * have created them; the control plane says which one owns each), else only its own.
+ */
+export function sessionObjectsSelector(o: { agentId: string; pool?: string | undefined }): string {
+  if (!o.pool) return agentSelector(o.agentId);
+  return `${K8S_LABELS.managedBy}=${MANAGED_BY},${K8S_LABELS.app}=${SESSION_APP},${K8S_LABELS.pool}=${poolLabelValue(o.pool)}`;
 }
 
 // Session ids are UUIDs (the protocol checks), so these stay DNS-1035 labels of at most 56 characters.

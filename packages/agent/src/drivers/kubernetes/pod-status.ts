@@ -51,7 +51,10 @@ export function assessPod(pod: V1Pod): PodAssessment {
   // A claim still being provisioned makes the scheduler say Unschedulable too, and retry once
   // the volume is bound: only a want of capacity (or a rule no node meets) is final.
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' && waitsForVolume(scheduled.message)) {
-    return { kind: 'pending', progress: { step: 'scheduling', message: 'waiting for the home volume to be provisioned' } };
+    return {
+      kind: 'pending',
+      progress: { step: 'scheduling', message: 'waiting for the home volume to be provisioned' },
+    };
   }
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
     return {

@@ -15,6 +15,7 @@ import {
   SERVICE_VNC_PORT,
   SESSION_APP,
   agentLabelValue,
+  poolLabelValue,
   deploymentName,
   homeClaimName,
   networkPolicyName,
@@ -24,6 +25,8 @@ import { VNC_PASSWORD_ENV, obfuscateVncPassword } from '../../tunnel/vnc-passwor
 
 export interface ManifestOptions {
   agentId: string;
+  /** AGENT_POOL: labelled on every object so the pool's other agents see the session. */
+  pool?: string | undefined;
   /** Where the sessions run (NAMESPACE). */
   namespace: string;
   /** Where the agent's pods run (AGENT_NAMESPACE): the only namespace admitted to VNC. */
@@ -48,11 +51,12 @@ export function sessionSelector(sessionId: string): Record<string, string> {
   return { [K8S_LABELS.app]: SESSION_APP, [K8S_LABELS.sessionId]: sessionId };
 }
 
-export function sessionLabels(sessionId: string, agentId: string): Record<string, string> {
+export function sessionLabels(sessionId: string, agentId: string, pool?: string): Record<string, string> {
   return {
     ...sessionSelector(sessionId),
     [K8S_LABELS.managedBy]: MANAGED_BY,
     [K8S_LABELS.agentId]: agentLabelValue(agentId),
+    ...(pool ? { [K8S_LABELS.pool]: poolLabelValue(pool) } : {}),
   };
 }
 
@@ -78,9 +82,10 @@ export function buildSessionManifests(
 ): SessionManifests {
   const { template } = spec;
   const name = deploymentName(spec.sessionId);
-  const labels = sessionLabels(spec.sessionId, o.agentId);
+  const labels = sessionLabels(spec.sessionId, o.agentId, o.pool);
   const annotations = {
     [K8S_ANNOTATIONS.agentId]: o.agentId,
+    ...(o.pool ? { [K8S_ANNOTATIONS.pool]: o.pool } : {}),
     [K8S_ANNOTATIONS.template]: template.name,
     [K8S_ANNOTATIONS.user]: spec.user,
     [K8S_ANNOTATIONS.vncPort]: String(template.vnc_port),

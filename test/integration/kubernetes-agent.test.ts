@@ -1,0 +1,276 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { PGLITE, type FreshDatabase } from '../support/databases.js';
+import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { canvasShowsDesktop, launchChromium, statusesUntilConnected } from '../support/browser.js';
+import { XTERM_IMAGE } from '../support/podman.js';
+import { waitFor } from '../support/wait-for.js';
+import { helm, kubectl, loadImages, requireCluster, serviceAccountKubeConfig } from '../support/kube-cluster.js';
+
+// The Kubernetes deployment end to end, with the commands the README gives: the chart installed by
+// real helm into a real API server (every object admitted under RBAC and Pod Security), upgraded
+// and uninstalled; then the control plane on the host and `streamspace agent kubernetes` running
+// as the chart's ServiceAccount, a session whose pod runs on the node and streams to Chromium, and
+// a pool of two agents that takes over when one is SIGKILLed.
+const NS = 'streamspace';
+const RELEASE = 'streamspace';
+const CHART = 'deploy/helm/streamspace';
+const HEARTBEAT_TIMEOUT_MS = 3000;
+let dir: string;
+let fresh: FreshDatabase | undefined;
+let cp: TestControlPlane | undefined;
+let browser: Browser | undefined;
+const agents: AgentProcess[] = [];
+
+before(async () => {
+  await requireCluster();
+  dir = await mkdtemp(join(tmpdir(), 'streamspace-k8s-e2e-'));
+  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true']);
+  // As the README says: the namespace first, labelled for Pod Security, then the chart into it.
+  await kubectl(['create', 'namespace', NS]);
+  await kubectl(['label', 'namespace', NS, 'pod-security.kubernetes.io/enforce=restricted']);
+  await loadImages(XTERM_IMAGE);
+});
+
+after(async () => {
+  for (const agent of agents) await agent.stop();
+  await browser?.close();
+  await cp?.stop();
+  await fresh?.close();
+  await helm(['uninstall', RELEASE, '-n', NS, '--wait']).catch(() => undefined);
+  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The objects a release rendered, as `kind/name`, from helm's own manifest of it. */
+async function releaseObjects(): Promise<string[]> {
+  const manifest = await helm(['get', 'manifest', RELEASE, '-n', NS]);
+  return [...manifest.matchAll(/^kind: (\S+)\nmetadata:\n {2}name: (\S+)/gm)].map((m) => `${m[1]}/${m[2]}`);
+}
+
+const secretData = async (name: string) =>
+  (JSON.parse(await kubectl(['get', 'secret', name, '-n', NS, '-o', 'json'])) as { data: Record<string, string> }).data;
+
+test('helm install with the defaults: every object is admitted; the seed’s password command answers', async () => {
+  await helm(['install', RELEASE, CHART, '-n', NS]);
+  const objects = await releaseObjects();
+  assert.ok(objects.length >= 5, objects.join(' '));
+  for (const object of objects) {
+    const [kind, name] = object.split('/');
+    await kubectl(['get', kind!.toLowerCase(), name!, '-n', NS, '-o', 'name']);
+  }
+  // The seed troubleshooting guide's command, as written.
+  const password = await kubectl([
+    'get',
+    'secret',
+    'streamspace-admin-credentials',
+    '-n',
+    NS,
+    '-o',
+    'jsonpath={.data.password}',
+  ]);
+  assert.ok(Buffer.from(password, 'base64').toString().length >= 16, 'a generated admin password');
+});
+
+test('helm upgrade keeps the generated secrets (lookup against the real API server)', async () => {
+  const before = {
+    admin: await secretData('streamspace-admin-credentials'),
+  };
+  const generated = (await kubectl(['get', 'secrets', '-n', NS, '-o', 'name'])).split('\n').filter(Boolean);
+  const all = Object.fromEntries(
+    await Promise.all(generated.map(async (s) => [s, await secretData(s.split('/')[1]!)])),
+  );
+  await helm(['upgrade', RELEASE, CHART, '-n', NS, '--set', 'controlPlane.logLevel=debug']);
+  assert.deepEqual(await secretData('streamspace-admin-credentials'), before.admin);
+  for (const [name, data] of Object.entries(all)) {
+    assert.deepEqual(await secretData(name.split('/')[1]!), data, `${name} kept its values across the upgrade`);
+  }
+});
+
+test('a wrong value fails at helm install, naming the value', async () => {
+  await assert.rejects(
+    helm(['install', 'wrong', CHART, '-n', NS, '--dry-run=server', '--set', 'k8sAgent.config.heartbeatIntervall=5s']),
+    /k8sAgent\/config.*heartbeatIntervall/,
+  );
+});
+
+test('helm uninstall keeps the secrets marked keep; a new install with the agent and bundled PostgreSQL reuses them', async () => {
+  const kept = await secretData('streamspace-admin-credentials');
+  await helm(['uninstall', RELEASE, '-n', NS, '--wait']);
+  assert.deepEqual(await secretData('streamspace-admin-credentials'), kept, 'the admin password survives uninstall');
+
+  await helm([
+    'install',
+    RELEASE,
+    CHART,
+    '-n',
+    NS,
+    '--set',
+    'k8sAgent.enabled=true',
+    '--set',
+    'postgresql.enabled=true',
+  ]);
+  for (const object of await releaseObjects()) {
+    const [kind, name] = object.split('/');
+    await kubectl(['get', kind!.toLowerCase(), name!, '-n', NS, '-o', 'name']);
+  }
+  assert.deepEqual(await secretData('streamspace-admin-credentials'), kept);
+  // The seed troubleshooting guide's permission check, as written.
+  const canI = await kubectl([
+    'auth',
+    'can-i',
+    'create',
+    'deployments',
+    '-n',
+    NS,
+    '--as',
+    'system:serviceaccount:streamspace:streamspace-agent',
+  ]);
+  assert.equal(canI.trim(), 'yes');
+});
+
+/** `streamspace agent kubernetes` on the host, authenticated as the chart's ServiceAccount. */
+async function startKubernetesAgent(agentId: string): Promise<AgentProcess> {
+  const { yaml } = await serviceAccountKubeConfig(NS, 'streamspace-agent');
+  const kubeconfig = join(dir, `${agentId}.kubeconfig`);
+  await writeFile(kubeconfig, yaml, { mode: 0o600 });
+  const agent = AgentProcess.start(
+    {
+      AGENT_ID: agentId,
+      CONTROL_PLANE_URL: cp!.url,
+      AGENT_TOKEN,
+      KUBECONFIG: kubeconfig,
+      NAMESPACE: NS,
+      HEARTBEAT_INTERVAL: '500ms',
+    },
+    'kubernetes',
+  );
+  agents.push(agent);
+  await agent.waitForLog(`Agent registered successfully: ${agentId}`, 30_000);
+  return agent;
+}
+
+const session = async (id: string) => (await cp!.api('GET', `/api/v1/sessions/${id}`)).body;
+const waitState = (id: string, state: string, timeoutMs = 120_000) =>
+  waitFor(
+    `session ${id} ${state}`,
+    async () => ((await session(id)).state === state ? session(id) : undefined),
+    timeoutMs,
+    100,
+  );
+const podOf = async (id: string) => {
+  const list = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-l', `session-id=${id}`, '-o', 'json'])) as {
+    items: Array<{ metadata: { uid: string; name: string }; spec: { nodeName?: string }; status: { phase: string } }>;
+  };
+  return list.items;
+};
+
+test('a session created through the API runs as a pod on the node and its desktop streams to Chromium', async () => {
+  fresh = await PGLITE.fresh();
+  cp = await (
+    await startTestControlPlane(fresh, { env: { AGENT_HEARTBEAT_TIMEOUT: `${HEARTBEAT_TIMEOUT_MS}ms` } })
+  ).loginAsAdmin();
+  const agent = await startKubernetesAgent('k8s-e2e-a');
+  const row = (await cp.api('GET', '/api/v1/agents/k8s-e2e-a')).body;
+  assert.equal(row.platform, 'kubernetes');
+  assert.match(
+    agent.output,
+    /Using Kubernetes at https:\/\/127\.0\.0\.1:\d+ \(KUBECONFIG=[^)]+\), sessions in namespace streamspace/,
+  );
+
+  const began = Date.now();
+  const created = await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id as string;
+  await waitState(id, 'running');
+  process.stdout.write(`# session create → running on the cluster: ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+  const [pod] = await podOf(id);
+  assert.equal(pod?.spec.nodeName, 'streamspace-node');
+  assert.equal(pod?.status.phase, 'Running');
+
+  browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await openViewer(page, id);
+  await cp.api('DELETE', `/api/v1/sessions/${id}`);
+  await waitState(id, 'deleted');
+  await page.close();
+});
+
+async function openViewer(page: Page, id: string) {
+  const { token } = cp!;
+  await page.goto(cp!.url);
+  await page.evaluate((t) => sessionStorage.setItem('streamspace-token', t!), token);
+  await page.goto(`${cp!.url}/#/view/${id}`);
+  await waitFor(
+    'connected',
+    async () => (await page.locator('[role=status]').textContent()) === 'connected',
+    30_000,
+    100,
+  );
+  await waitFor('desktop pixels', () => canvasShowsDesktop(page), 30_000, 100);
+}
+
+test('pool failover: SIGKILL the agent running two sessions with a viewer open; the other agent adopts both pods unchanged and the viewer repaints without a click', async () => {
+  const first = agents.find((a) => a.output.includes('k8s-e2e-a'))!;
+  const ids: string[] = [];
+  for (let i = 0; i < 2; i++)
+    ids.push((await cp!.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id);
+  for (const id of ids) assert.equal((await waitState(id, 'running')).agent_id, 'k8s-e2e-a');
+  const pods = new Map(await Promise.all(ids.map(async (id) => [id, (await podOf(id))[0]!.metadata.uid] as const)));
+
+  await startKubernetesAgent('k8s-e2e-b');
+  const pools = await Promise.all(
+    ['k8s-e2e-a', 'k8s-e2e-b'].map(async (a) => (await cp!.api('GET', `/api/v1/agents/${a}`)).body.pool),
+  );
+  assert.equal(pools[0], pools[1], 'two agents on one cluster and namespace form one pool');
+
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  await openViewer(page, ids[0]!);
+  const reconnected = statusesUntilConnected(page, HEARTBEAT_TIMEOUT_MS + 30_000);
+  const killedAt = Date.now();
+  await first.kill();
+  for (const id of ids) {
+    await waitFor(
+      `session ${id} running on k8s-e2e-b`,
+      async () => {
+        const s = await session(id);
+        return s.agent_id === 'k8s-e2e-b' && s.state === 'running';
+      },
+      HEARTBEAT_TIMEOUT_MS + 10_000,
+      100,
+    );
+  }
+  process.stdout.write(
+    `# failover: both sessions running on the other agent ${Date.now() - killedAt} ms after SIGKILL\n`,
+  );
+  for (const id of ids) {
+    const now = await podOf(id);
+    assert.deepEqual(
+      now.map((p) => p.metadata.uid),
+      [pods.get(id)],
+      'the same pod: adopted, not restarted',
+    );
+  }
+  const statuses = await reconnected;
+  assert.ok(!statuses.some((s) => s.startsWith('disconnected')), `never a final close: ${JSON.stringify(statuses)}`);
+  await waitFor('desktop pixels from the new owner', () => canvasShowsDesktop(page), 30_000, 100);
+  process.stdout.write(`# failover: viewer showing pixels again ${Date.now() - killedAt} ms after SIGKILL\n`);
+
+  // The old agent comes back and does not fight: the sessions stay where they are, running.
+  const returned = await startKubernetesAgent('k8s-e2e-a');
+  await returned.waitForLog('Agent reconciled: k8s-e2e-a', 30_000);
+  for (const id of ids) {
+    const s = await session(id);
+    assert.deepEqual([s.agent_id, s.state], ['k8s-e2e-b', 'running']);
+  }
+  // Later commands go to the new owner.
+  await cp!.api('PATCH', `/api/v1/sessions/${ids[1]}`, { body: { state: 'hibernated' } });
+  await waitState(ids[1]!, 'hibernated');
+  for (const id of ids) await cp!.api('DELETE', `/api/v1/sessions/${id}`);
+  for (const id of ids) await waitState(id, 'deleted');
+});
