@@ -28,7 +28,6 @@ async function templates(): Promise<Array<{ file: string; text: string }>> {
   return Promise.all(files.map(async (file) => ({ file, text: await readChartFile(`templates/${file}`) })));
 }
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const unb64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
 
 /** The combinations a user is likely to install; each must render to valid objects. */
@@ -417,7 +416,7 @@ test('the admin password comes only from the admin-credentials Secret, in every 
   assert.ok(!stderr.includes('plain-text-password'));
 });
 
-test('generated secrets are random on install and kept on upgrade (lookup finds the existing Secrets)', async () => {
+test('generated secrets are random on install and marked keep (kubernetes-agent.test.ts upgrades a real release: lookup keeps them)', async () => {
   const secretsOf = (objects: KubeObject[]) =>
     Object.fromEntries(objects.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, o.data]));
   const first = secretsOf(await render());
@@ -431,28 +430,6 @@ test('generated secrets are random on install and kept on upgrade (lookup finds 
   for (const secret of (await render()).filter((o) => o.kind === 'Secret')) {
     assert.equal(secret.metadata.annotations?.['helm.sh/resource-policy'], 'keep', secret.metadata.name);
   }
-
-  const existing = (name: string, data: Record<string, string>): KubeObject => ({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace: 'streamspace' },
-    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
-  });
-  const cluster = [
-    existing('streamspace-admin-credentials', { username: 'admin', password: 'the-password-users-know' }),
-    existing('streamspace-secrets', { 'jwt-secret': 'j'.repeat(40), 'agent-token': 'the-agents-token-1234' }),
-    existing('streamspace-postgresql', { password: 'the-database-password' }),
-  ];
-  const upgraded = secretsOf(await render({ upgrade: true, existing: cluster }));
-  assert.equal(unb64(upgraded['streamspace-admin-credentials'].password), 'the-password-users-know');
-  assert.equal(unb64(upgraded['streamspace-secrets']['jwt-secret']), 'j'.repeat(40));
-  assert.equal(unb64(upgraded['streamspace-secrets']['agent-token']), 'the-agents-token-1234');
-  assert.equal(unb64(upgraded['streamspace-postgresql'].password), 'the-database-password');
-
-  // A Secret of the same name in another namespace is not this release's.
-  const elsewhere = cluster.map((s) => ({ ...s, metadata: { ...s.metadata, namespace: 'other' } }));
-  const fresh = secretsOf(await render({ upgrade: true, existing: elsewhere }));
-  assert.notEqual(unb64(fresh['streamspace-admin-credentials'].password), 'the-password-users-know');
 });
 
 test('database settings come from values, an existing Secret, or the bundled PostgreSQL', async () => {

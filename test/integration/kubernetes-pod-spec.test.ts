@@ -5,13 +5,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
-import {
-  buildSessionManifests,
-  ownedBy,
-  toWire,
-  type ManifestOptions,
-  type SessionSpec,
-} from '@streamspace/agent';
+import { buildSessionManifests, ownedBy, toWire, type ManifestOptions, type SessionSpec } from '@streamspace/agent';
 import { xtermSession } from '../support/driver-contract.js';
 
 /**
@@ -75,4 +69,3 @@ test("every manifest the driver generates is valid against Kubernetes' published
     /spec\/template\/spec\/containers\/0\/ports\/0\/containerPort must be integer/,
   );
 });
-

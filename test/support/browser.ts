@@ -38,7 +38,7 @@ export const statusesUntilConnected = (page: Page, timeoutMs: number): Promise<s
   const shown = page.evaluate(
     () =>
       new Promise<string[]>((resolve) => {
-        const seen: string[] = [];
+        const seen: string[] = ((window as unknown as { statusesSeen: string[] }).statusesSeen = []);
         const el = document.querySelector('[role=status]')!;
         new MutationObserver(() => {
           seen.push(el.textContent ?? '');
@@ -50,10 +50,17 @@ export const statusesUntilConnected = (page: Page, timeoutMs: number): Promise<s
   return Promise.race([
     shown,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the viewer did not reconnect by itself within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        void page
+          .evaluate(() => (window as unknown as { statusesSeen: string[] }).statusesSeen)
+          .then((seen) =>
+            reject(
+              new Error(
+                `the viewer did not reconnect by itself within ${timeoutMs / 1000} s; it showed ${JSON.stringify(seen)}`,
+              ),
+            ),
+          );
+      }, timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
 };

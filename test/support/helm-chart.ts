@@ -1,9 +1,8 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helm, kubeVersion, repoRoot } from './kube-tools.js';
+import { helm, repoRoot } from './kube-tools.js';
 import { find, parseObjects, type KubeObject } from './kube-objects.js';
-import { LookupApi } from './lookup-api.js';
 
 export { repoRoot };
 export const chartDir = join(repoRoot, 'deploy/helm/streamspace');
@@ -18,8 +17,6 @@ export interface RenderOptions {
   namespace?: string;
   /** Render as `helm upgrade` would (`--is-upgrade`). */
   upgrade?: boolean;
-  /** Secrets the cluster already holds: `lookup` finds them (rendered with `--dry-run=server`). */
-  existing?: KubeObject[];
   chart?: string;
 }
 
@@ -35,18 +32,10 @@ export async function renderRaw(options: RenderOptions = {}): Promise<string> {
     options.chart ?? chartDir,
     '--namespace',
     options.namespace ?? 'streamspace',
-    '--kube-version',
-    await kubeVersion(),
     ...setArgs(options.set),
   ];
   if (options.upgrade) args.push('--is-upgrade');
-  if (!options.existing) return helm(args);
-  const api = await LookupApi.start(options.existing);
-  try {
-    return await helm([...args, '--dry-run=server', '--kubeconfig', api.kubeconfig]);
-  } finally {
-    await api.close();
-  }
+  return helm(args);
 }
 
 export async function render(options: RenderOptions = {}): Promise<KubeObject[]> {
@@ -61,8 +50,6 @@ export async function lint(options: Pick<RenderOptions, 'set' | 'namespace' | 'c
     '--strict',
     '--namespace',
     options.namespace ?? 'streamspace',
-    '--kube-version',
-    await kubeVersion(),
     ...setArgs(options.set),
   ]);
 }

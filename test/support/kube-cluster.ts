@@ -189,7 +189,7 @@ export async function installAgentRbac(namespace: string): Promise<string> {
     'templates/k8s-agent-rbac.yaml',
   ]);
   await kubectl(['apply', '--namespace', namespace, '-f', '-'], rendered);
-  const name = /kind: ServiceAccount\nmetadata:\n  name: (\S+)/.exec(rendered)?.[1];
+  const name = /kind: ServiceAccount\nmetadata:\n {2}name: (\S+)/.exec(rendered)?.[1];
   if (!name) throw new Error(`the chart rendered no agent ServiceAccount:\n${rendered}`);
   return name;
 }

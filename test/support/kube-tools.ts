@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,22 +47,6 @@ export async function kubeTool(tool: KubeTool): Promise<string> {
     );
   }
   return path;
-}
-
-let version: Promise<string> | undefined;
-
-/**
- * The Kubernetes version the test cluster is pinned to (KUBE_VERSION in scripts/test-cluster.sh).
- * `helm template` must be told it: a helm built with `go install` lacks the release build's
- * ldflags and assumes Kubernetes 1.20, which the chart's kubeVersion refuses.
- */
-export function kubeVersion(): Promise<string> {
-  version ??= readFile(join(repoRoot, 'scripts/test-cluster.sh'), 'utf8').then((script) => {
-    const pin = /^KUBE_VERSION=(v\d+\.\d+\.\d+)$/m.exec(script)?.[1];
-    if (!pin) throw new Error('scripts/test-cluster.sh has no KUBE_VERSION=vX.Y.Z line');
-    return pin;
-  });
-  return version;
 }
 
 export interface HelmOptions {

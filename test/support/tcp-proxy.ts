@@ -18,9 +18,8 @@ export class TcpProxy {
   }
 
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => proxy!.#accept(client, target));
-    proxy = new TcpProxy(server);
+    const server = createServer((client) => proxy.#accept(client, target));
+    const proxy = new TcpProxy(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }

@@ -24,6 +24,13 @@ export async function authenticateToServer(server: Duplex, password: string): Pr
   const reader = new ByteReader(server, 'the VNC server');
   try {
     const version = (await reader.read(12)).toString('latin1');
+    if (version === 'RFB 003.003\n') {
+      // RFB 3.3 servers say why they refuse in a failure record right after the version (TigerVNC
+      // does so for an address it has blacklisted: "Too many security failures").
+      if ((await reader.read(4)).readUInt32BE() === 0) {
+        throw new Error(`the VNC server refused the connection: ${await failureReason(reader)}`);
+      }
+    }
     if (version !== 'RFB 003.008\n') {
       throw new Error(`the VNC server sent ${JSON.stringify(version)}, not RFB 3.8`);
     }

@@ -58,6 +58,25 @@ test('a wrong password fails with the server reason and what to do', async () =>
   server.close();
 });
 
+test('a server that refuses in RFB 3.3 (TigerVNC’s blacklist) fails with its reason', async () => {
+  const reason = 'Too many security failures';
+  // The exact bytes TigerVNC sends to an address it has blacklisted.
+  const server = createServer((socket: Socket) =>
+    socket.end(
+      Buffer.concat([
+        Buffer.from('RFB 003.003\n'),
+        Buffer.from([0, 0, 0, 0, 0, 0, 0, reason.length]),
+        Buffer.from(reason),
+      ]),
+    ),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await assert.rejects(authenticateToServer(socket, 'whatever'), /refused the connection: Too many security failures/);
+  socket.destroy();
+  server.close();
+});
+
 test('the viewer is offered security None, and its bytes after the handshake are handed on', async () => {
   const viewer = new PassThrough();
   const written: Buffer[] = [];

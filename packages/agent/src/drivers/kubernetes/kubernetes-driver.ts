@@ -278,14 +278,14 @@ export class KubernetesDriver implements SessionDriver {
     return { host: pod.status!.podIP!, port, password };
   }
 
-  /** The session's newest pod that runs, has an address and passes its readiness probe (VNC listens). */
+  /** The session's newest pod that runs, has an address and is ready (its startup probe found VNC listening). */
   #readyPod(sessionId: string): V1Pod | undefined {
     const pod = newest(this.#pods.pods(sessionId));
     const ready = pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     return pod && ready && pod.status?.podIP ? pod : undefined;
   }
 
-  /** Waits until the pod is ready: its readiness probe found VNC listening. */
+  /** Waits until the pod is ready: its startup probe found VNC listening. */
   async #waitForReady(sessionId: string, deadline: number): Promise<void> {
     while (!this.#readyPod(sessionId)) {
       const failure = this.#failure(sessionId);
@@ -294,7 +294,7 @@ export class KubernetesDriver implements SessionDriver {
       if (left <= 0) {
         throw new DriverError(
           'start_failed',
-          `the session pod runs but its VNC server did not become ready within ${Math.round(this.o.readyTimeoutMs / 1000)}s (readiness probe on port vnc); see \`kubectl -n ${this.o.namespace} describe pod -l ${K8S_LABELS.sessionId}=${sessionId}\``,
+          `the session pod runs but its VNC server did not become ready within ${Math.round(this.o.readyTimeoutMs / 1000)}s (startup probe on port vnc); see \`kubectl -n ${this.o.namespace} describe pod -l ${K8S_LABELS.sessionId}=${sessionId}\``,
         );
       }
       await this.#nextChange(sessionId, left);

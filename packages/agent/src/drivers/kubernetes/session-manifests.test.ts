@@ -68,7 +68,8 @@ test('a session becomes a labelled Deployment whose pod is unprivileged, limited
   assert.equal(container?.securityContext?.privileged, false);
   assert.equal(container?.securityContext?.runAsNonRoot, true);
   assert.deepEqual(container?.securityContext?.capabilities, { drop: ['ALL'] });
-  assert.deepEqual(container?.readinessProbe?.tcpSocket, { port: 'vnc' });
+  assert.deepEqual(container?.startupProbe?.tcpSocket, { port: 'vnc' });
+  assert.equal(container?.readinessProbe, undefined, 'VNC is not probed after start (TigerVNC blacklists probers)');
   assert.deepEqual(container?.volumeMounts, [
     { name: 'tmp', mountPath: '/tmp' },
     { name: 'shm', mountPath: '/dev/shm' },

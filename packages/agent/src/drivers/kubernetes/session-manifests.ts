@@ -141,9 +141,12 @@ export function buildSessionManifests(
                 privileged: false,
                 capabilities: { drop: ['ALL'] },
               },
-              // The Service sends traffic only once Xvnc listens (checked every second: the agent
-              // waits for this before a session counts as started).
-              readinessProbe: { tcpSocket: { port: 'vnc' }, periodSeconds: 1, failureThreshold: 3 },
+              // Ready once Xvnc listens (checked every second; the agent waits for it before a
+              // session counts as started). A startup probe, not a readiness probe: TigerVNC
+              // counts every connection that does not authenticate against its source address
+              // and refuses that address after five (its blacklist), so probing VNC for the pod's
+              // whole life would lock out the agent wherever it shares the kubelet's address.
+              startupProbe: { tcpSocket: { port: 'vnc' }, periodSeconds: 1, failureThreshold: 600 },
               volumeMounts: [
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'shm', mountPath: '/dev/shm' },
