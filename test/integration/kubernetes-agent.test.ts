@@ -43,7 +43,7 @@ after(async () => {
   await cp?.stop();
   await fresh?.close();
   await helm(['uninstall', RELEASE, '-n', NS, '--wait']).catch(() => undefined);
-  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
+  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
   await rm(dir, { recursive: true, force: true });
 });
 

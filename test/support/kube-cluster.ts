@@ -105,7 +105,8 @@ export async function createSessionNamespace(name: string): Promise<void> {
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
-  await kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=false']);
+  // Waits: a pod still terminating holds its CPU on the node, which the next test file needs.
+  await kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=true', '--timeout=120s']);
 }
 
 /**
