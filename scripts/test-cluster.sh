@@ -201,7 +201,8 @@ start() {
   local name=$1
   shift
   if running "$name"; then return; fi
-  nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
+  # A session (and process group) of its own: `down` ends the component with all its children.
+  setsid nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
   echo $! >"$(pidfile "$name")"
 }
 
@@ -598,15 +599,14 @@ stop_component() {
   [ -f "$f" ] || return 0
   local pid
   pid=$(cat "$f")
-  # The provisioner is a pipeline: end its whole process group.
-  pkill -TERM -P "$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
+  # The whole process group (the provisioner is a pipeline of kubectl watches).
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   local i
   for ((i = 0; i < 100; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  kill -KILL -- "-$pid" 2>/dev/null || true
   rm -f "$f"
 }
 

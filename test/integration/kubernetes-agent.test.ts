@@ -10,7 +10,7 @@ import { AgentProcess } from '../support/agent-process.js';
 import { canvasShowsDesktop, launchChromium, statusesUntilConnected } from '../support/browser.js';
 import { XTERM_IMAGE } from '../support/podman.js';
 import { waitFor } from '../support/wait-for.js';
-import { helm, kubectl, loadImages, requireCluster, serviceAccountKubeConfig } from '../support/kube-cluster.js';
+import { helm, kubectl, kubectlWith, loadImages, requireCluster } from '../support/kube-cluster.js';
 
 // The Kubernetes deployment end to end, with the commands the README gives: the chart installed by
 // real helm into a real API server (every object admitted under RBAC and Pod Security), upgraded
@@ -138,11 +138,57 @@ test('helm uninstall keeps the secrets marked keep; a new install with the agent
   assert.equal(canI.trim(), 'yes');
 });
 
+/**
+ * A kubeconfig for an agent outside the cluster, made with the README's commands: a token of the
+ * chart's ServiceAccount from the TokenRequest API (`kubectl create token`), the cluster's CA and
+ * address, nothing of the admin's.
+ */
+async function agentKubeconfig(file: string): Promise<void> {
+  const token = (await kubectl(['create', 'token', 'streamspace-agent', '-n', NS, '--duration', '24h'])).trim();
+  const ca = await kubectl([
+    'config',
+    'view',
+    '--minify',
+    '--flatten',
+    '-o',
+    'jsonpath={.clusters[0].cluster.certificate-authority-data}',
+  ]);
+  const server = (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
+  const caFile = join(dir, 'ca.crt');
+  await writeFile(caFile, Buffer.from(ca, 'base64'));
+  await kubectlWith([
+    'config',
+    'set-cluster',
+    'remote',
+    '--kubeconfig',
+    file,
+    '--server',
+    server,
+    '--certificate-authority',
+    caFile,
+    '--embed-certs',
+  ]);
+  await kubectlWith(['config', 'set-credentials', 'agent', '--kubeconfig', file, '--token', token]);
+  await kubectlWith([
+    'config',
+    'set-context',
+    'remote',
+    '--kubeconfig',
+    file,
+    '--cluster',
+    'remote',
+    '--user',
+    'agent',
+    '--namespace',
+    NS,
+  ]);
+  await kubectlWith(['config', 'use-context', 'remote', '--kubeconfig', file]);
+}
+
 /** `streamspace agent kubernetes` on the host, authenticated as the chart's ServiceAccount. */
 async function startKubernetesAgent(agentId: string): Promise<AgentProcess> {
-  const { yaml } = await serviceAccountKubeConfig(NS, 'streamspace-agent');
   const kubeconfig = join(dir, `${agentId}.kubeconfig`);
-  await writeFile(kubeconfig, yaml, { mode: 0o600 });
+  await agentKubeconfig(kubeconfig);
   const agent = AgentProcess.start(
     {
       AGENT_ID: agentId,

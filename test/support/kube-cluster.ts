@@ -72,6 +72,11 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
   return exec(bin, ['--kubeconfig', kubeconfig, ...args], input);
 }
 
+/** kubectl with a kubeconfig of the caller's (`--kubeconfig` among `args`), as a user types it. */
+export async function kubectlWith(args: string[]): Promise<string> {
+  return exec((await requireCluster()).kubectl, args);
+}
+
 /** helm as the cluster admin (`helm template` needs no cluster, but the binary comes from the same build). */
 export async function helm(args: string[], input?: string): Promise<string> {
   const { helm: bin, kubeconfig } = await requireCluster();
