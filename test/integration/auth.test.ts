@@ -37,6 +37,53 @@ forEachDatabase('authentication', (target) => {
     assert.ok(cp.logs.text.includes('Administrator updated to match ADMIN_PASSWORD'));
   });
 
+  test('a restart with the same ADMIN_PASSWORD keeps a rotated password and a disabled bootstrap admin', async () => {
+    const fresh = await target.fresh();
+    stops.push(() => fresh.close());
+    const dataDir = await mkdtemp(join(tmpdir(), 'streamspace-auth-'));
+    const env = { ADMIN_PASSWORD: 'from-the-secret-1' };
+    let cp = await start(fresh, { dataDir, env });
+    cp.token = await cp.login('admin', 'from-the-secret-1');
+    const me = (await cp.api('GET', '/api/v1/auth/me')).body.id as string;
+    const rotated = await cp.api('PATCH', `/api/v1/users/${me}`, {
+      body: { password: 'rotated-in-the-ui', current_password: 'from-the-secret-1' },
+    });
+    assert.equal(rotated.status, 200);
+    await cp.stop();
+
+    cp = await start(fresh, { dataDir, env });
+    await cp.login('admin', 'rotated-in-the-ui');
+    const reverted = await cp.api('POST', '/api/v1/auth/login', {
+      body: { username: 'admin', password: 'from-the-secret-1' },
+      token: null,
+    });
+    assert.equal(reverted.status, 401, 'the rotation survived the restart');
+    assert.equal(cp.cp.admin.kind === 'from-env' && cp.cp.admin.changed, false);
+
+    // Another admin disables the bootstrap account; the same secret at restart leaves it disabled.
+    cp.token = await cp.login('admin', 'rotated-in-the-ui');
+    const otherToken = await cp.createUser('second-admin', 'admin');
+    assert.equal(
+      (await cp.api('PATCH', `/api/v1/users/${me}`, { token: otherToken, body: { disabled: true } })).status,
+      200,
+    );
+    await cp.stop();
+    cp = await start(fresh, { dataDir, env });
+    const disabled = await cp.api('POST', '/api/v1/auth/login', {
+      body: { username: 'admin', password: 'rotated-in-the-ui' },
+      token: null,
+    });
+    assert.equal(disabled.status, 401);
+    assert.match(disabled.body.message, /disabled/);
+    await cp.stop();
+
+    // A new value in the secret is applied: password, enabled, admin.
+    cp = await start(fresh, { dataDir, env: { ADMIN_PASSWORD: 'rotated-secret-2' } });
+    stops.push(() => cp.stop());
+    await cp.login('admin', 'rotated-secret-2');
+    assert.ok(cp.logs.text.includes('Administrator updated to match ADMIN_PASSWORD'));
+  });
+
   test('without ADMIN_PASSWORD the first start writes a random password to a 0600 file, once', async () => {
     const fresh = await target.fresh();
     stops.push(() => fresh.close());
@@ -125,7 +172,9 @@ forEachDatabase('authentication', (target) => {
   test('failed logins are rate-limited per user and per address, in the database', async () => {
     const fresh = await target.fresh();
     stops.push(() => fresh.close());
-    const cp = await start(fresh, { start: { loginLimits: { windowMs: 60_000, maxPerUser: 3, maxPerIp: 6 } } });
+    const cp = await start(fresh, {
+      start: { loginLimits: { windowMs: 60_000, maxPerUser: 3, maxPerIp: 6, baseDelayMs: 30_000 } },
+    });
     stops.push(() => cp.stop());
     const attempt = (username: string, password = 'wrong-wrong') =>
       cp.api('POST', '/api/v1/auth/login', { body: { username, password }, token: null });
@@ -138,6 +187,9 @@ forEachDatabase('authentication', (target) => {
     for (let i = 0; i < 3; i++) assert.equal((await attempt(`other${i}`)).status, 401);
     assert.equal((await attempt('someone-else')).status, 429);
     const rows = await cp.cp.database.db.selectFrom('login_failures').selectAll().execute();
-    assert.ok(rows.some((r) => r.key === 'user:admin' && r.failures === 3));
+    assert.ok(
+      rows.some((r) => r.key === 'user:admin' && r.failures === 3),
+      JSON.stringify(rows),
+    );
   });
 });

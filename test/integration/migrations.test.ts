@@ -102,7 +102,11 @@ test('replicas starting together on one PostgreSQL apply each migration exactly 
   try {
     const results = await Promise.all(replicas.map((r) => migrate(r)));
     const all = (await readMigrations()).map((m) => m.version);
-    assert.deepEqual(results.flat().sort(), all, 'each migration applied by exactly one replica');
+    assert.deepEqual(
+      results.flat().sort((a, b) => a - b),
+      all,
+      'each migration applied by exactly one replica',
+    );
     const rows = await replicas[0]!.db.selectFrom('schema_migrations').selectAll().execute();
     assert.equal(rows.length, all.length);
   } finally {

@@ -234,7 +234,7 @@ forEachDatabase('sessions API', (target) => {
     assert.equal(promote.status, 403);
     const ownPassword = await cp.api('PATCH', `/api/v1/users/${alice.id}`, {
       token: aliceToken,
-      body: { password: 'a-new-password' },
+      body: { password: 'a-new-password', current_password: 'alice-password' },
     });
     assert.equal(ownPassword.status, 200);
     await cp.login('alice', 'a-new-password');

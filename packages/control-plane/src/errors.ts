@@ -51,6 +51,21 @@ export class TooManyRequestsError extends ApiError {
   }
 }
 
+export class SessionLimitError extends ApiError {
+  /** Sent beside error and message, so a client can offer to stop one of them. */
+  readonly extra: Record<string, unknown>;
+
+  constructor(username: string, limit: number, holding: Array<{ id: string; template_name: string; state: string }>) {
+    const list = holding.map((s) => `${s.id} (${s.template_name}, ${s.state})`).join(', ');
+    super(
+      429,
+      'session_limit',
+      `${username} may hold ${limit} session${limit === 1 ? '' : 's'} at once and holds ${holding.length}${list ? `: ${list}` : ''}; stop or delete one first, or ask an administrator to raise the limit`,
+    );
+    this.extra = { limit, sessions: holding };
+  }
+}
+
 export class DatabaseUnavailableError extends ApiError {
   constructor(cause: unknown) {
     super(

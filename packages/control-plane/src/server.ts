@@ -9,6 +9,8 @@ import { bootstrapAdmin, type AdminBootstrap } from './auth/admin-bootstrap.js';
 import { TokenService } from './auth/tokens.js';
 import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
 import { makeAuthenticate } from './auth/authenticate.js';
+import { PasswordGate } from './auth/password-gate.js';
+import { UserAccess } from './auth/user-access.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -42,7 +44,9 @@ export interface StartOptions {
   logger?: Logger;
   /** An already open database (tests share in-memory PGlite instances). */
   database?: Database;
-  loginLimits?: LoginLimits;
+  loginLimits?: Partial<LoginLimits>;
+  /** How long a user's row is cached (tests shorten the revocation bound). */
+  userCacheTtlMs?: number;
 }
 
 /**
@@ -62,6 +66,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     throw error;
   }
   const db = database.db;
+  const passwords = new PasswordGate();
   const admin = await bootstrapAdmin(
     db,
     { username: config.adminUsername, password: config.adminPassword, dataDir: config.dataDir },
@@ -70,9 +75,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
 
   const metrics = new Metrics(database);
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
+  const access = new UserAccess(db, logger.child({ component: 'auth' }), options.userCacheTtlMs);
+  await access.start(database);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
-  const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }));
+  const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }), {
+    userMaxSessions: config.userMaxSessions,
+  });
   const hub = new AgentHub({
     database,
     agentToken: secrets.agentToken,
@@ -102,14 +111,18 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       db,
       tokens,
       limiter: new LoginLimiter(db, options.loginLimits),
+      passwords,
+      access,
+      maxEventStreamsPerUser: config.userMaxEventStreams,
       sessions,
       metrics,
-      authenticate: makeAuthenticate(tokens),
+      authenticate: makeAuthenticate(tokens, access),
       isMigrated: () => migrationsApplied(database, migrations.length),
     },
     logger,
     VERSION,
     config.publicUrl,
+    { trustProxy: config.trustProxy },
   );
   const vnc = new VncProxy({
     db,
@@ -121,6 +134,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     idleTimeoutMs: config.vncProxyTimeoutMs,
     tunnelSecret: secrets.jwtSecret,
     replicaId: config.replicaId,
+    access,
   });
   app.server.on('upgrade', (request, socket, head) => {
     if (!hub.handleUpgrade(request, socket, head) && !vnc.handleUpgrade(request, socket, head)) {
@@ -169,6 +183,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         vnc.stop();
         await hub.stop();
         await app.close();
+        await access.stop();
         // Buffered heartbeats would otherwise be lost with the process.
         await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows)).catch(() => undefined);
         if (!options.database) await database.close();

@@ -6,7 +6,24 @@ import { Platform, SessionStateName } from './session-state.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 255 });
 const Uuid = Type.String({ format: 'uuid' });
-const Reason = Type.String({ maxLength: 2000 });
+/**
+ * Reasons are words for people (a container's exit with its last log lines): the receiver keeps at
+ * most MAX_REASON_LENGTH characters (clipReason). The schema allows far more, up to the frame limit,
+ * so a long reason is clipped rather than refused: a refusal is a protocol strike, and a user
+ * printing 3,000 characters before their session exits must not get the agent disconnected.
+ */
+export const MAX_REASON_LENGTH = 2000;
+const Reason = Type.String({ maxLength: 256 * 1024 });
+
+/** `text` cut to at most `max` characters (UTF-16 units), never inside a surrogate pair, ending in
+ * "…" when cut. */
+export function clipReason(text: string, max = MAX_REASON_LENGTH): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return `${text.slice(0, end)}…`;
+}
 
 export const Capacity = Type.Object(
   {

@@ -9,6 +9,7 @@ export const VncClose = {
   IdleTimeout: { code: 4000, reason: 'idle timeout', retry: false },
   TicketInvalid: { code: 4401, reason: 'ticket invalid, expired or already used', retry: false },
   Forbidden: { code: 4403, reason: 'not allowed to view this session', retry: false },
+  LoginEnded: { code: 4440, reason: 'login revoked or expired; log in again', retry: false },
   SessionNotFound: { code: 4404, reason: 'session not found', retry: false },
   SessionNotRunning: { code: 4409, reason: 'session is not running', retry: false },
   SessionStopped: { code: 4410, reason: 'session stopped', retry: false },

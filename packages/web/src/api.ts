@@ -43,6 +43,13 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return data as T;
 }
 
+/** Logs out on the server too: every token of this user stops working, on every device. */
+export async function logOut(): Promise<void> {
+  await api('POST', '/api/v1/auth/logout').catch(() => undefined);
+  setToken(null);
+  location.reload();
+}
+
 /** Session changes pushed by the server (SSE read with fetch, so the token goes in a header). */
 export function watchSessions(onSession: (session: Session) => void, signal: AbortSignal): void {
   void (async () => {
@@ -52,6 +59,12 @@ export function watchSessions(onSession: (session: Session) => void, signal: Abo
           headers: { authorization: `Bearer ${getToken()}` },
           signal,
         });
+        if (response.status === 401) {
+          // Logged out, disabled or expired: back to the login page.
+          setToken(null);
+          location.reload();
+          return;
+        }
         const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
@@ -62,7 +75,14 @@ export function watchSessions(onSession: (session: Session) => void, signal: Abo
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const event = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            const data = event.split('\n').find((line) => line.startsWith('data: '));
+            const lines = event.split('\n');
+            const data = lines.find((line) => line.startsWith('data: '));
+            // The server ends the stream with `event: logout` when this login is revoked or expires.
+            if (lines.includes('event: logout')) {
+              setToken(null);
+              location.reload();
+              return;
+            }
             if (data) onSession(JSON.parse(data.slice(6)) as Session);
           }
         }

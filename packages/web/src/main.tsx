@@ -5,6 +5,7 @@ import { Login } from './pages/Login.js';
 import { Home } from './pages/Home.js';
 import { Viewer } from './pages/Viewer.js';
 import { Agents } from './pages/Agents.js';
+import { Account } from './pages/Account.js';
 import { Users } from './pages/Users.js';
 import { Templates } from './pages/Templates.js';
 import './style.css';
@@ -28,6 +29,7 @@ function App() {
   if (route === '/agents') return <Agents />;
   if (route === '/users') return <Users />;
   if (route === '/templates') return <Templates />;
+  if (route === '/account') return <Account />;
   return <Home />;
 }
 

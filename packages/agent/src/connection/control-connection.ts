@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import {
+  clipReason,
   CloseCode,
   HARD_MAX_FRAME_BYTES,
   decodeControlPlaneFrame,
@@ -46,7 +47,11 @@ export class ControlConnection {
   ) {
     driver.onUnexpectedExit((sessionId, reason) => {
       this.logger.warn({ sessionId, reason }, `Session ${sessionId} ended unexpectedly`);
-      this.send({ type: 'session_status', payload: { session_id: sessionId, state: 'failed', reason } });
+      // Clipped here too: a control plane from before clipReason counts a long reason as a strike.
+      this.send({
+        type: 'session_status',
+        payload: { session_id: sessionId, state: 'failed', reason: clipReason(reason) },
+      });
     });
   }
 
@@ -153,7 +158,11 @@ export class ControlConnection {
     void this.runner.handle(command, {
       ack: (commandId) => this.send({ type: 'command_ack', payload: { command_id: commandId } }),
       result: (result) => this.send({ type: 'command_result', payload: result }),
-      status: (status) => this.send({ type: 'session_status', payload: status }),
+      status: (status) =>
+        this.send({
+          type: 'session_status',
+          payload: status.reason === undefined ? status : { ...status, reason: clipReason(status.reason) },
+        }),
     });
   }
 

@@ -22,12 +22,16 @@ export async function buildApp(
   logger: Logger,
   version: string,
   publicUrl: string,
+  options: { trustProxy?: string[] } = {},
 ): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
     // Per-request lines go out at debug from the onResponse hook below, not at info from fastify.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Only the named proxies' X-Forwarded-For sets request.ip; anyone else could forge it to dodge
+    // login throttling or to pin it on someone else.
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
     // Wrong types are errors, not something to coerce: {"template": 123} must be a 400.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

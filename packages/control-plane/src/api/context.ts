@@ -4,6 +4,8 @@ import type { Schema } from '../db/schema.js';
 import type { Database } from '../db/database.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { PasswordGate } from '../auth/password-gate.js';
+import type { UserAccess } from '../auth/user-access.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -13,6 +15,12 @@ export interface ApiContext {
   db: Kysely<Schema>;
   tokens: TokenService;
   limiter: LoginLimiter;
+  /** argon2 work, a few at a time. */
+  passwords: PasswordGate;
+  /** Logins checked against the users' current rows. */
+  access: UserAccess;
+  /** Open live-update streams allowed per user on this replica. */
+  maxEventStreamsPerUser: number;
   sessions: SessionService;
   metrics: Metrics;
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;

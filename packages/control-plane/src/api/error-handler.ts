@@ -28,7 +28,10 @@ export function installErrorHandling(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
-      return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
+      return reply
+        .code(error.statusCode)
+        .headers(error.headers)
+        .send({ error: error.code, message: error.message, ...(error as { extra?: object }).extra });
     }
     if ('validation' in error && error.validation) {
       const first = error.validation[0];

@@ -11,6 +11,16 @@ export const ErrorBody = Type.Object({
   message: Type.String({ description: 'what was wrong and what to do' }),
 });
 
+/** 429 from POST /sessions: the limit and the sessions holding it. */
+export const SessionLimitBody = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  limit: Type.Optional(Type.Integer()),
+  sessions: Type.Optional(
+    Type.Array(Type.Object({ id: Type.String(), template_name: Type.String(), state: Type.String() })),
+  ),
+});
+
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));
 
 export const UserBody = Type.Object({
@@ -20,6 +30,9 @@ export const UserBody = Type.Object({
   display_name: Type.Union([Type.String(), Type.Null()]),
   role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
   disabled: Type.Boolean(),
+  max_sessions: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'sessions this user may hold at once; null: USER_MAX_SESSIONS',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -51,8 +64,12 @@ export type CreateUserRequest = Static<typeof CreateUserRequest>;
 export const UpdateUserRequest = Type.Object(
   {
     password: Type.Optional(Password),
+    current_password: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: 'required to change your own password' }),
+    ),
     role: Type.Optional(Role),
     disabled: Type.Optional(Type.Boolean()),
+    max_sessions: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()])),
     email: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
     display_name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
   },

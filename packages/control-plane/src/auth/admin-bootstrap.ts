@@ -13,9 +13,13 @@ export type AdminBootstrap =
   | { kind: 'existing'; username: string };
 
 /**
- * Makes sure the bootstrap administrator exists and can log in. ADMIN_PASSWORD, when set, is the
- * truth at every start: the stored hash is replaced when it no longer matches, so the seeds'
- * "password in the secret differs from the one in the database" failure cannot happen.
+ * Makes sure the bootstrap administrator exists and can log in with ADMIN_PASSWORD, without undoing
+ * what an administrator did since. The row keeps an argon2 hash of the ADMIN_PASSWORD last applied
+ * (`admin_password_applied`); a start with that same value changes nothing (a password rotated in
+ * the UI, a disabled or demoted bootstrap account stay as they are), a start with a different value
+ * applies it: password, admin role, enabled, and every old token revoked. So the seed's failure
+ * ("the password in the secret does not work") cannot happen after a secret change, and a restart
+ * never silently reverts an administrator's decision.
  */
 export async function bootstrapAdmin(
   db: Kysely<Schema>,
@@ -28,28 +32,41 @@ export async function bootstrapAdmin(
   if (password !== undefined) {
     if (!existing) {
       // Replicas starting together race here; the loser finds the winner's row and checks it below.
-      const created = await insertUserIfAbsent(db, {
-        username,
-        password_hash: await hashPassword(password),
-        role: 'admin',
-      });
+      const hash = await hashPassword(password);
+      const created = await insertUserIfAbsent(db, { username, password_hash: hash, role: 'admin' });
       if (created) {
+        await updateUser(db, created.id, { admin_password_applied: hash });
         logger.info({ username }, 'Created administrator from ADMIN_PASSWORD');
         return { kind: 'from-env', username, changed: true };
       }
       existing = (await findUserByUsername(db, username))!;
     }
-    const matches = await verifyPassword(existing.password_hash, password);
-    if (!matches || existing.role !== 'admin' || existing.disabled) {
-      await updateUser(db, existing.id, {
-        ...(matches ? {} : { password_hash: await hashPassword(password) }),
-        role: 'admin',
-        disabled: false,
-      });
-      logger.info({ username }, 'Administrator updated to match ADMIN_PASSWORD');
-      return { kind: 'from-env', username, changed: true };
+    const applied = existing.admin_password_applied;
+    if (applied !== null && (await verifyPassword(applied, password))) {
+      if (existing.disabled || existing.role !== 'admin' || !(await verifyPassword(existing.password_hash, password))) {
+        logger.info(
+          { username, disabled: existing.disabled, role: existing.role },
+          'ADMIN_PASSWORD unchanged since it was applied; keeping the administrator as changed since (rotate ADMIN_PASSWORD to reset it)',
+        );
+      }
+      return { kind: 'from-env', username, changed: false };
     }
-    return { kind: 'from-env', username, changed: false };
+    // A new value (or a row from before migration 0009 / a generated password): apply it. A row whose
+    // password already matches is only recorded, so upgrading revokes no one's login.
+    const matches = await verifyPassword(existing.password_hash, password);
+    if (matches && existing.role === 'admin' && !existing.disabled) {
+      await updateUser(db, existing.id, { admin_password_applied: existing.password_hash });
+      return { kind: 'from-env', username, changed: false };
+    }
+    const hash = matches ? existing.password_hash : await hashPassword(password);
+    await updateUser(
+      db,
+      existing.id,
+      { password_hash: hash, admin_password_applied: hash, role: 'admin', disabled: false },
+      { revokeTokens: true },
+    );
+    logger.info({ username }, 'Administrator updated to match ADMIN_PASSWORD');
+    return { kind: 'from-env', username, changed: true };
   }
 
   if (existing) return { kind: 'existing', username };

@@ -1,16 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { TokenClaims, TokenService } from './tokens.js';
+import type { Grant, UserAccess } from './user-access.js';
+
+/** The caller as the database sees them now, and the login they came with. */
+export interface AuthenticatedUser extends TokenClaims {
+  grant: Grant;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
-    user: TokenClaims | undefined;
+    user: AuthenticatedUser | undefined;
   }
 }
 
-/** Reads `Authorization: Bearer <jwt>`; the operator's log gets the precise reason, the client a
+/** Reads `Authorization: Bearer <jwt>` and checks it against the user's current row (disabled,
+ * token version; the role is the row's). The operator's log gets the precise reason, the client a
  * message that says what to do. */
-export function makeAuthenticate(tokens: TokenService) {
+export function makeAuthenticate(tokens: TokenService, access: UserAccess) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -28,7 +35,14 @@ export function makeAuthenticate(tokens: TokenService) {
           : 'Token invalid (bad signature or claims): log in again with POST /api/v1/auth/login',
       );
     }
-    request.user = check.claims;
+    const { tokenVersion, expiresAt, userId } = check.claims;
+    const grant = { userId, tokenVersion, expiresAt };
+    const current = await access.check(grant);
+    if (!current.ok) {
+      request.log.info({ reason: current.reason, userId }, 'rejected bearer token');
+      throw new UnauthorizedError(current.message);
+    }
+    request.user = { ...current.user, grant };
   };
 }
 
@@ -39,7 +53,7 @@ export async function requireAdmin(request: FastifyRequest) {
 }
 
 /** For handlers behind `authenticate`: the caller, never undefined there. */
-export function caller(request: FastifyRequest): TokenClaims {
+export function caller(request: FastifyRequest): AuthenticatedUser {
   if (!request.user) throw new UnauthorizedError('Not authenticated');
   return request.user;
 }

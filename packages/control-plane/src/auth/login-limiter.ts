@@ -1,42 +1,65 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { clearFailures, currentFailures, recordFailure } from '../db/queries/login-failures.js';
+import { clearFailures, refundAttempt, reserveAttempt } from '../db/queries/login-failures.js';
 
 export interface LoginLimits {
+  /** Attempts are forgotten after this long without one. */
   windowMs: number;
+  /** Failed attempts per username before delays start. */
   maxPerUser: number;
+  /** Failed attempts per client address before delays start. */
   maxPerIp: number;
+  /** The first delay; each further attempt doubles it, up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
 }
 
-export const DEFAULT_LOGIN_LIMITS: LoginLimits = { windowMs: 15 * 60_000, maxPerUser: 10, maxPerIp: 50 };
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
+  windowMs: 15 * 60_000,
+  maxPerUser: 5,
+  maxPerIp: 50,
+  baseDelayMs: 2_000,
+  maxDelayMs: 5 * 60_000,
+};
+
+export type Attempt = { ok: true } | { ok: false; retryAfterS: number };
 
 /**
- * Limits failed logins per username and per client address. Counts live in PostgreSQL so the limit
- * holds across replicas behind a load balancer.
+ * Throttles password guessing per username and per client address, across replicas: the count is
+ * taken BEFORE the password is checked, in one transaction holding both rows' locks, so parallel
+ * attempts on any replica are admitted one by one. Up to `max` attempts pass freely; each one after
+ * blocks the key for a delay that doubles (2 s, 4 s, 8 s … at most 5 min), so the real user waits
+ * seconds to minutes, never a lockout, while a guesser gets a handful of checks per hour. A success
+ * clears the username's count.
  */
 export class LoginLimiter {
+  readonly limits: LoginLimits;
+
   constructor(
     private readonly db: Kysely<Schema>,
-    private readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
-  ) {}
-
-  /** Seconds to wait when either key has used its allowance, else undefined. */
-  async blockedFor(username: string, ip: string): Promise<number | undefined> {
-    const rows = await currentFailures(this.db, keys(username, ip), this.limits.windowMs);
-    for (const row of rows) {
-      const max = row.key.startsWith('user:') ? this.limits.maxPerUser : this.limits.maxPerIp;
-      if (row.failures >= max) return Math.max(1, row.retry_after_s);
-    }
-    return undefined;
+    limits: Partial<LoginLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LOGIN_LIMITS, ...limits };
   }
 
-  recordFailure(username: string, ip: string) {
-    return recordFailure(this.db, keys(username, ip), this.limits.windowMs);
+  /** Counts an attempt for both keys, or says how long to wait when either is blocked. */
+  reserve(username: string, ip: string): Promise<Attempt> {
+    const { windowMs, baseDelayMs, maxDelayMs } = this.limits;
+    return reserveAttempt(
+      this.db,
+      [
+        { key: userKey(username), free: this.limits.maxPerUser },
+        { key: `ip:${ip}`, free: this.limits.maxPerIp },
+      ],
+      { windowMs, baseDelayMs, maxDelayMs },
+    );
   }
 
-  recordSuccess(username: string) {
-    return clearFailures(this.db, `user:${username.toLowerCase()}`);
+  /** The password was right: the user's count goes, and the address gets its attempt back. */
+  async recordSuccess(username: string, ip: string) {
+    await clearFailures(this.db, userKey(username));
+    await refundAttempt(this.db, `ip:${ip}`);
   }
 }
 
-const keys = (username: string, ip: string) => [`user:${username.toLowerCase()}`, `ip:${ip}`];
+const userKey = (username: string) => `user:${username.toLowerCase()}`;

@@ -6,9 +6,15 @@ const claims = { userId: '6ec0c8a9-8bc3-4e8d-b898-1813d4fac11d', username: 'alic
 
 test('a token verifies with its claims', async () => {
   const tokens = new TokenService('s'.repeat(32), 60_000);
-  const { token, expiresAt } = await tokens.issue(claims);
-  assert.ok(expiresAt.getTime() > Date.now());
-  assert.deepEqual(await tokens.verify(token), { ok: true, claims });
+  const { token, expiresAt } = await tokens.issue({ ...claims, tokenVersion: 3 }, 1_000_000_000_000);
+  assert.ok(expiresAt.getTime() > 1_000_000_000_000);
+  const fresh = await tokens.issue({ ...claims, tokenVersion: 3 });
+  const check = await tokens.verify(fresh.token);
+  assert.deepEqual(check, {
+    ok: true,
+    claims: { ...claims, tokenVersion: 3, expiresAt: new Date(Math.floor(fresh.expiresAt.getTime() / 1000) * 1000) },
+  });
+  assert.equal((await tokens.verify(token)).ok, false, 'long expired');
 });
 
 test('expiry allows 30 s of clock skew and no more', async () => {

@@ -7,14 +7,21 @@ export interface TokenClaims {
   role: 'admin' | 'user';
 }
 
+/** What a signed token says: the claims, the user's token version when it was issued (a newer
+ * version in the database revokes it) and when it expires. */
+export interface TokenGrant extends TokenClaims {
+  tokenVersion: number;
+  expiresAt: Date;
+}
+
 export type TokenCheck =
-  { ok: true; claims: TokenClaims } | { ok: false; reason: 'expired' | 'invalid'; detail: string };
+  { ok: true; claims: TokenGrant } | { ok: false; reason: 'expired' | 'invalid'; detail: string };
 
 const ISSUER = 'streamspace';
 const AUDIENCE = 'streamspace-api';
 /** Replicas' clocks (and a browser's) disagree a little; the troubleshooting guide's "token expires
  * immediately" came from skew. */
-const CLOCK_TOLERANCE_SECONDS = 30;
+export const CLOCK_TOLERANCE_SECONDS = 30;
 
 export class TokenService {
   /** A KeyObject made once: handed raw bytes, jose would rebuild the HMAC key on every verify
@@ -28,9 +35,12 @@ export class TokenService {
     this.#key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
-  async issue(claims: TokenClaims, now = Date.now()): Promise<{ token: string; expiresAt: Date }> {
+  async issue(
+    claims: TokenClaims & { tokenVersion?: number },
+    now = Date.now(),
+  ): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(now + this.expiryMs);
-    const token = await new SignJWT({ username: claims.username, role: claims.role })
+    const token = await new SignJWT({ username: claims.username, role: claims.role, ver: claims.tokenVersion ?? 0 })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
@@ -54,7 +64,21 @@ export class TokenService {
       if (typeof payload.username !== 'string' || (role !== 'admin' && role !== 'user')) {
         return { ok: false, reason: 'invalid', detail: 'token lacks username or role claims' };
       }
-      return { ok: true, claims: { userId: payload.sub!, username: payload.username, role } };
+      // Tokens from before token versions (migration 0009) carry none: version 0, the column's default.
+      const ver = payload.ver ?? 0;
+      if (typeof ver !== 'number' || !Number.isInteger(ver)) {
+        return { ok: false, reason: 'invalid', detail: 'token version claim is not an integer' };
+      }
+      return {
+        ok: true,
+        claims: {
+          userId: payload.sub!,
+          username: payload.username,
+          role,
+          tokenVersion: ver,
+          expiresAt: new Date(payload.exp! * 1000),
+        },
+      };
     } catch (error) {
       if (error instanceof errors.JWTExpired) {
         return {

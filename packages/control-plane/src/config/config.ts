@@ -1,5 +1,15 @@
 import { resolve } from 'node:path';
-import { defaultReplicaId, duration, integer, oneOf, optionalText, text, url, type Setting } from './settings.js';
+import {
+  addressList,
+  defaultReplicaId,
+  duration,
+  integer,
+  oneOf,
+  optionalText,
+  text,
+  url,
+  type Setting,
+} from './settings.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -40,8 +50,26 @@ export const SETTINGS = {
   adminUsername: text('ADMIN_USERNAME', 'admin', 'Name of the bootstrap administrator'),
   adminPassword: optionalText(
     'ADMIN_PASSWORD',
-    'Administrator password; when set it is applied at every start. When unset on first start a random one is written to admin-password in the data dir (mode 0600)',
+    'Administrator password; applied when the account is created and whenever this value changes (a password rotated or an account disabled in the UI stays so across restarts with the same value). When unset on first start a random one is written to admin-password in the data dir (mode 0600)',
     'generated on first start',
+  ),
+  userMaxSessions: integer(
+    'USER_MAX_SESSIONS',
+    5,
+    'Sessions a user may hold at once (all but stopped, failed and deleted); admins can set another limit per user',
+    0,
+    10_000,
+  ),
+  userMaxEventStreams: integer(
+    'USER_MAX_EVENT_STREAMS',
+    5,
+    'Live-update streams (GET /api/v1/sessions/events) a user may hold open on one replica',
+    1,
+    1_000,
+  ),
+  trustProxy: addressList(
+    'TRUST_PROXY',
+    "Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed, so login throttling and the audit log see the client's address (e.g. 10.0.0.0/8)",
   ),
   agentToken: optionalText(
     'AGENT_TOKEN',
@@ -89,6 +117,9 @@ export interface ControlPlaneConfig {
   jwtExpiryMs: number;
   adminUsername: string;
   adminPassword: string | undefined;
+  userMaxSessions: number;
+  userMaxEventStreams: number;
+  trustProxy: string[];
   agentToken: string | undefined;
   agentHeartbeatTimeoutMs: number;
   vncProxyTimeoutMs: number;
@@ -163,6 +194,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       jwtExpiryMs: v.jwtExpiry,
       adminUsername: v.adminUsername,
       adminPassword: v.adminPassword,
+      userMaxSessions: v.userMaxSessions,
+      userMaxEventStreams: v.userMaxEventStreams,
+      trustProxy: v.trustProxy,
       agentToken: v.agentToken,
       agentHeartbeatTimeoutMs: v.agentHeartbeatTimeout,
       vncProxyTimeoutMs: v.vncProxyTimeout,

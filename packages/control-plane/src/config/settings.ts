@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { formatDuration, parseDuration } from '@streamspace/protocol';
@@ -107,6 +108,32 @@ export function url(
       } catch {
         return { problem: `expected a URL like ${protocols[0]}//host:port, got a value that does not parse` };
       }
+    },
+  };
+}
+
+/** Addresses and CIDR ranges, comma-separated (`10.0.0.1, 10.1.0.0/16, ::1`). */
+export function addressList(env: string, description: string): Setting<string[]> {
+  return {
+    env,
+    defaultText: '(none)',
+    description,
+    parse: (raw) => {
+      const items = (raw ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      const bad = items.filter((item) => {
+        const [address, prefix, extra] = item.split('/');
+        const version = isIP(address ?? '');
+        if (version === 0 || extra !== undefined) return true;
+        if (prefix === undefined) return false;
+        return !/^\d+$/.test(prefix) || Number(prefix) > (version === 4 ? 32 : 128);
+      });
+      if (bad.length > 0) {
+        return { problem: `expected IP addresses or CIDR ranges separated by commas, got "${bad.join('", "')}"` };
+      }
+      return { value: items };
     },
   };
 }

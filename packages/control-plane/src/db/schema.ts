@@ -14,6 +14,12 @@ export interface UsersTable {
   password_hash: string;
   role: 'admin' | 'user';
   disabled: Generated<boolean>;
+  /** In every login token; bumping it revokes all tokens issued before (migration 0009). */
+  token_version: Generated<number>;
+  /** Overrides USER_MAX_SESSIONS for this user; null: the default. */
+  max_sessions: number | null;
+  /** argon2 hash of the ADMIN_PASSWORD last applied to this row (bootstrap admin only). */
+  admin_password_applied: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -114,6 +120,8 @@ export interface LoginFailuresTable {
   key: string;
   failures: number;
   window_started_at: ColumnType<Date, Date | string, Date | string>;
+  blocked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface VncTicketsTable {
@@ -122,6 +130,9 @@ export interface VncTicketsTable {
   user_id: string;
   expires_at: ColumnType<Date, Date | string, Date | string>;
   used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  /** The minting login's token version and expiry: the stream ends with that login. */
+  token_version: Generated<number>;
+  token_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
 }
 

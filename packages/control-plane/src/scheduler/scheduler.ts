@@ -82,7 +82,14 @@ export class Scheduler {
       });
       if (!agent) {
         const reason = waitingReason(platform, session.region);
-        await trx.updateTable('sessions').set({ state_reason: reason }).where('id', '=', sessionId).execute();
+        // Written only when it changes: every write NOTIFYs every replica's live-update streams, and
+        // placement is retried for each waiting session whenever a slot may have opened.
+        await trx
+          .updateTable('sessions')
+          .set({ state_reason: reason })
+          .where('id', '=', sessionId)
+          .where('state_reason', 'is distinct from', reason)
+          .execute();
         return { placed: false as const, reason };
       }
       await trx

@@ -1,15 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { SessionStatus, SessionStateName } from '@streamspace/protocol';
+import { clipReason, type SessionStatus, type SessionStateName } from '@streamspace/protocol';
 import type { AgentCommand, Schema, Session } from '../db/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
-import { ConflictError, NotFoundError, ForbiddenError } from '../errors.js';
+import { ConflictError, NotFoundError, ForbiddenError, SessionLimitError } from '../errors.js';
 import { findTemplateByName } from '../db/queries/templates.js';
 import { findUserByUsername } from '../db/queries/users.js';
 import {
   failTimedOutSessions,
   findSession,
   insertSession,
+  lockUserForSessions,
+  sessionsInStates,
   updateSessionProgress,
   updateSessionState,
   type StateChange,
@@ -19,7 +21,7 @@ import { cancelUndeliveredCommands } from '../db/queries/commands.js';
 import { recordAudit } from '../db/queries/audit.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { waitingReason, type Scheduler } from '../scheduler/scheduler.js';
-import { TRANSITIONS, canTransition, planRequest, type RequestableState } from './session-state.js';
+import { QUOTA_STATES, TRANSITIONS, canTransition, planRequest, type RequestableState } from './session-state.js';
 import { isUuid } from '../ids.js';
 
 export interface CreateSessionRequest {
@@ -41,6 +43,7 @@ export class SessionService {
     private readonly scheduler: Scheduler,
     private readonly dispatcher: CommandDispatcher,
     private readonly logger: Logger,
+    private readonly limits: { userMaxSessions: number } = { userMaxSessions: 5 },
   ) {}
 
   async create(caller: TokenClaims, request: CreateSessionRequest, ip: string | null): Promise<SessionView> {
@@ -56,21 +59,31 @@ export class SessionService {
     const template = await findTemplateByName(this.db, request.template);
     if (!template) throw new NotFoundError('template', request.template);
 
-    const session = await insertSession(this.db, {
-      user_id: ownerId,
-      template_id: template.id,
-      template_name: template.name,
-      region: request.region ?? null,
-      state_reason: waitingReason(template.platform === 'any' ? null : template.platform, request.region ?? null),
-    });
-    await recordAudit(this.db, {
-      actorUserId: caller.userId,
-      actor: caller.username,
-      action: 'session.create',
-      targetType: 'session',
-      targetId: session.id,
-      details: { template: template.name, owner: request.user ?? caller.username },
-      ip,
+    // The owner's row is locked while counting and inserting, so parallel creates (on any replica)
+    // are counted one after another and cannot exceed the limit together.
+    const session = await this.db.transaction().execute(async (trx) => {
+      const owner = await lockUserForSessions(trx, ownerId);
+      if (!owner) throw new NotFoundError('user', request.user ?? caller.username);
+      const limit = owner.max_sessions ?? this.limits.userMaxSessions;
+      const holding = await sessionsInStates(trx, ownerId, QUOTA_STATES);
+      if (holding.length >= limit) throw new SessionLimitError(owner.username, limit, holding);
+      const inserted = await insertSession(trx, {
+        user_id: ownerId,
+        template_id: template.id,
+        template_name: template.name,
+        region: request.region ?? null,
+        state_reason: waitingReason(template.platform === 'any' ? null : template.platform, request.region ?? null),
+      });
+      await recordAudit(trx, {
+        actorUserId: caller.userId,
+        actor: caller.username,
+        action: 'session.create',
+        targetType: 'session',
+        targetId: inserted.id,
+        details: { template: template.name, owner: request.user ?? caller.username },
+        ip,
+      });
+      return inserted;
     });
     await this.scheduler.place(session.id);
     return this.view(session.id);
@@ -222,7 +235,7 @@ export class SessionService {
     }
     const change: StateChange = {
       state: report.state,
-      state_reason: report.reason ?? null,
+      state_reason: report.reason === undefined ? null : clipReason(report.reason),
       progress: report.progress ?? (report.state === 'starting' ? undefined : null),
     };
     const updated = await updateSessionState(this.db, session.id, session.state, change);
@@ -239,7 +252,7 @@ export class SessionService {
     if (!session || !canTransition(session.state, 'failed')) return;
     await updateSessionState(this.db, session.id, session.state, {
       state: 'failed',
-      state_reason: `${command.command_type} failed: ${error}`,
+      state_reason: clipReason(`${command.command_type} failed: ${error}`),
     });
     await this.scheduler.placePending();
   }

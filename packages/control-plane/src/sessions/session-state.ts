@@ -18,6 +18,12 @@ export const TRANSITIONS: Readonly<Record<SessionStateName, readonly SessionStat
   deleted: [],
 };
 
+/** States that hold a place in the user's session quota: all but those that can only fail or be
+ * deleted (stopped, failed, deleted), so resuming a hibernated session never exceeds the quota. */
+export const QUOTA_STATES: readonly SessionStateName[] = (Object.keys(TRANSITIONS) as SessionStateName[]).filter(
+  (state) => TRANSITIONS[state].some((next) => next !== 'failed' && next !== 'deleted'),
+);
+
 export function canTransition(from: SessionStateName, to: SessionStateName): boolean {
   return TRANSITIONS[from].includes(to);
 }

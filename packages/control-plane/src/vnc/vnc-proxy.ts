@@ -9,7 +9,6 @@ import { RAW_TUNNEL_PROTOCOL, VncClose, websocketAccept, type VncCloseName } fro
 import type { Schema } from '../db/schema.js';
 import { redeemTicket } from '../db/queries/vnc-tickets.js';
 import { findSession } from '../db/queries/sessions.js';
-import { findUserById } from '../db/queries/users.js';
 import { isAgentOnline } from '../db/queries/agents.js';
 import { deleteTunnel, findTunnel, insertTunnel } from '../db/queries/vnc-tunnels.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
@@ -20,6 +19,7 @@ import { splice } from './splice.js';
 import { relayUpgrade } from './replica-relay.js';
 import { tunnelTokenMatches } from './tunnel-token.js';
 import { isUuid } from '../ids.js';
+import type { Grant, UserAccess } from '../auth/user-access.js';
 
 export interface VncProxyOptions {
   db: Kysely<Schema>;
@@ -32,6 +32,8 @@ export interface VncProxyOptions {
   /** The replicas' shared secret: tunnel tokens are HMACs of the tunnel id under it. */
   tunnelSecret: string;
   replicaId: string;
+  /** Checks the login that minted a ticket, and ends streams whose login is revoked or expires. */
+  access: UserAccess;
   /** How long the agent has to dial the tunnel back after open_tunnel. */
   tunnelTimeoutMs?: number;
 }
@@ -45,6 +47,8 @@ interface Stream {
   agentSide: Duplex | undefined;
   lastActivity: number;
   timer: NodeJS.Timeout;
+  /** Stops watching the viewer's login. */
+  unwatch: () => void;
 }
 
 const VIEWER_PATH = /^\/vnc\/([^/]+)$/;
@@ -148,28 +152,32 @@ export class VncProxy {
       if (!ticket || !isUuid(sessionId)) return refuse('TicketInvalid');
       const redeemed = await redeemTicket(this.o.db, hashSecret(ticket).toString('hex'), sessionId);
       if (!redeemed) return refuse('TicketInvalid');
-      const [session, user] = await Promise.all([
-        findSession(this.o.db, sessionId),
-        findUserById(this.o.db, redeemed.user_id),
-      ]);
+      // The login that minted the ticket must still hold (not revoked, expired or disabled since).
+      const grant = {
+        userId: redeemed.user_id,
+        tokenVersion: redeemed.token_version,
+        expiresAt: redeemed.token_expires_at ?? new Date(0),
+      };
+      const [session, login] = await Promise.all([findSession(this.o.db, sessionId), this.o.access.check(grant)]);
       if (!session || session.state === 'deleted') return refuse('SessionNotFound');
-      if (!user || user.disabled || !mayViewSession({ userId: user.id, role: user.role }, session))
-        return refuse('Forbidden');
+      if (!login.ok) return refuse('LoginEnded', `${VncClose.LoginEnded.reason} (${login.reason})`);
+      if (!mayViewSession(login.user, session)) return refuse('Forbidden');
       if (session.state !== 'running') return refuse('SessionNotRunning', `session is ${session.state}`);
       if (!session.agent_id) return refuse('AgentOffline');
       // The agent may be held by another replica: the command reaches it through the database.
       if (!this.o.hub.holds(session.agent_id) && !(await isAgentOnline(this.o.db, session.agent_id)))
         return refuse('AgentOffline');
-      await this.#openTunnel(viewer, session.id, session.agent_id, log);
+      await this.#openTunnel(viewer, session.id, session.agent_id, grant, log);
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');
       closeSocket(viewer, 1011, 'internal error; try again');
     }
   }
 
-  async #openTunnel(viewer: WebSocket, sessionId: string, agentUuid: string, log: Logger) {
+  async #openTunnel(viewer: WebSocket, sessionId: string, agentUuid: string, grant: Grant, log: Logger) {
     const tunnelId = randomUUID();
     const stream: Stream = {
+      unwatch: () => undefined,
       tunnelId,
       sessionId,
       agentUuid,
@@ -179,6 +187,9 @@ export class VncProxy {
       timer: setTimeout(() => this.#end(stream, 'TunnelTimeout'), this.o.tunnelTimeoutMs ?? 10_000),
     };
     this.#streams.set(tunnelId, stream);
+    stream.unwatch = this.o.access.watch(grant, (verdict) =>
+      this.#end(stream, 'LoginEnded', `${VncClose.LoginEnded.reason} (${verdict.reason})`),
+    );
     this.o.metrics.wsConnections.inc({ kind: 'vnc' });
     viewer.on('close', () => {
       this.o.metrics.wsConnections.dec({ kind: 'vnc' });
@@ -301,6 +312,7 @@ export class VncProxy {
   #end(stream: Stream, name: VncCloseName | undefined, reason?: string) {
     if (!this.#streams.delete(stream.tunnelId)) return;
     clearTimeout(stream.timer);
+    stream.unwatch();
     void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
     if (name) closeSocket(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
     stream.agentSide?.destroy();

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, setToken, watchSessions, type Session, type Template } from '../api.js';
+import { api, logOut, watchSessions, type Session, type Template } from '../api.js';
 import { SessionProgress } from './session-progress.js';
 
 const ACTIONS: Record<string, Array<[string, string]>> = {
@@ -58,7 +58,8 @@ export function Home() {
             <a href="#/agents">Agents</a> <a href="#/users">Users</a> <a href="#/templates">Templates</a>
           </nav>
         )}
-        <button onClick={() => (setToken(null), location.reload())}>Log out</button>
+        <a href="#/account">Account</a>
+        <button onClick={() => void logOut()}>Log out</button>
       </header>
       {error && (
         <p role="alert" className="error">

@@ -7,6 +7,8 @@ interface User {
   username: string;
   role: 'admin' | 'user';
   disabled: boolean;
+  /** Sessions this user may hold; null: the server's USER_MAX_SESSIONS. */
+  max_sessions: number | null;
 }
 
 /** Admin: users and roles. */
@@ -49,6 +51,28 @@ export function Users() {
               <td>{u.username}</td>
               <td>{u.role}</td>
               <td>{u.disabled ? 'disabled' : 'active'}</td>
+              <td>
+                <form
+                  className="inline"
+                  onSubmit={(event) => {
+                    event.preventDefault();
+                    const raw = String(new FormData(event.currentTarget).get('max_sessions') ?? '').trim();
+                    void guard(() =>
+                      api('PATCH', `/api/v1/users/${u.id}`, { max_sessions: raw === '' ? null : Number(raw) }),
+                    );
+                  }}
+                >
+                  <input
+                    name="max_sessions"
+                    type="number"
+                    min={0}
+                    placeholder="default"
+                    defaultValue={u.max_sessions ?? ''}
+                    aria-label={`Session limit of ${u.username}`}
+                  />
+                  <button type="submit">Set limit</button>
+                </form>
+              </td>
               <td>
                 <button
                   onClick={() => void guard(() => api('PATCH', `/api/v1/users/${u.id}`, { disabled: !u.disabled }))}

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
 import type { Logger } from 'pino';
+import { MAX_REASON_LENGTH, clipReason } from '@streamspace/protocol';
 import {
   DriverError,
   type DriverSession,
@@ -303,7 +304,12 @@ export class DockerDriver implements SessionDriver {
       .then((b) => lastLines(demuxLogs(b as unknown as Buffer), 10))
       .catch(() => '');
     const oom = info.State.OOMKilled ? ' (out of memory)' : '';
-    return `container exited with code ${info.State.ExitCode}${oom}${logs ? `; last log lines:\n${logs}` : ''}`;
+    const head = `container exited with code ${info.State.ExitCode}${oom}`;
+    // Log lines are the user's output and may be any length: keep the end (where the error is) and
+    // the whole reason within the protocol's MAX_REASON_LENGTH.
+    const room = MAX_REASON_LENGTH - head.length - 20;
+    const tail = logs.length > room ? `…${logs.slice(logs.length - room + 1)}` : logs;
+    return clipReason(`${head}${tail ? `; last log lines:\n${tail}` : ''}`);
   }
 
   async #inspect(name: string): Promise<ContainerInspectInfo | undefined> {

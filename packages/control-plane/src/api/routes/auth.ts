@@ -1,6 +1,6 @@
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { findUserById, findUserByUsername } from '../../db/queries/users.js';
-import { decoyPasswordHash, verifyPassword } from '../../auth/passwords.js';
+import { bumpTokenVersion, findUserById, findUserByUsername } from '../../db/queries/users.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { caller } from '../../auth/authenticate.js';
 import { NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
@@ -22,16 +22,19 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const { username, password } = request.body;
       const ip = request.ip;
-      const wait = await ctx.limiter.blockedFor(username, ip);
-      if (wait !== undefined) {
+      // Counted before the check: parallel guesses cannot all reach argon2 (login-limiter.ts).
+      const attempt = await ctx.limiter.reserve(username, ip);
+      if (!attempt.ok) {
         request.log.warn({ username, ip }, 'login refused: too many failed attempts');
-        throw new TooManyRequestsError(`Too many failed logins; try again in ${wait} s`, wait);
+        throw new TooManyRequestsError(
+          `Too many failed logins; try again in ${attempt.retryAfterS} s`,
+          attempt.retryAfterS,
+        );
       }
       const user = await findUserByUsername(ctx.db, username);
       // Verify against a decoy when the user is unknown so both failures take the same time.
-      const ok = await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), password);
+      const ok = await ctx.passwords.verify(user?.password_hash, password);
       if (!user || !ok || user.disabled) {
-        await ctx.limiter.recordFailure(username, ip);
         const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
         request.log.info({ username, ip, reason: why }, `login failed: ${why}`);
         await recordAudit(ctx.db, {
@@ -47,11 +50,12 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
           user?.disabled && ok ? 'This account is disabled; ask an administrator' : 'Invalid username or password',
         );
       }
-      await ctx.limiter.recordSuccess(username);
+      await ctx.limiter.recordSuccess(username, ip);
       const { token, expiresAt } = await ctx.tokens.issue({
         userId: user.id,
         username: user.username,
         role: user.role,
+        tokenVersion: user.token_version,
       });
       await recordAudit(ctx.db, {
         actorUserId: user.id,
@@ -80,6 +84,33 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       const me = await findUserById(ctx.db, caller(request).userId);
       if (!me) throw new NotFoundError('user', caller(request).username);
       return publicUser(me);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        summary: 'Log out: revokes every token of the logged-in user (all devices)',
+        tags: ['auth'],
+        security: [{ bearer: [] }],
+        response: { 204: Type.Null(), ...errors(401) },
+      },
+    },
+    async (request, reply) => {
+      const me = caller(request);
+      await bumpTokenVersion(ctx.db, me.userId);
+      ctx.access.changed(me.userId);
+      await recordAudit(ctx.db, {
+        actorUserId: me.userId,
+        actor: me.username,
+        action: 'auth.logout',
+        targetType: 'user',
+        targetId: me.userId,
+        ip: request.ip,
+      });
+      return reply.code(204).send();
     },
   );
 }

@@ -3,7 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { SessionStateName } from '@streamspace/protocol';
 import { caller } from '../../auth/authenticate.js';
 import type { ApiContext } from '../context.js';
-import { CreateSessionRequest, IdParam, SessionBody, SessionQuery, UpdateSessionRequest, errors } from '../schemas.js';
+import {
+  CreateSessionRequest,
+  SessionLimitBody,
+  IdParam,
+  SessionBody,
+  SessionQuery,
+  UpdateSessionRequest,
+  errors,
+} from '../schemas.js';
 
 export function sessionRoutes(app: FastifyInstance, ctx: ApiContext) {
   const security = [{ bearer: [] }];
@@ -18,7 +26,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['sessions'],
         security,
         body: CreateSessionRequest,
-        response: { 201: SessionBody, ...errors(400, 401, 403, 404, 503) },
+        response: { 201: SessionBody, ...errors(400, 401, 403, 404, 503), 429: SessionLimitBody },
       },
     },
     async (request, reply) =>

@@ -9,16 +9,15 @@ import {
   listUsers,
   updateUser,
 } from '../../db/queries/users.js';
-import { hashPassword } from '../../auth/passwords.js';
 import { caller, requireAdmin } from '../../auth/authenticate.js';
 import { auditRequest } from '../audit-request.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { CreateUserRequest, IdParam, UpdateUserRequest, UserBody, errors } from '../schemas.js';
 import { isUuid } from '../../ids.js';
 
 export function publicUser(user: User) {
-  const { password_hash: _hidden, ...rest } = user;
+  const { password_hash: _hidden, admin_password_applied: _applied, token_version: _version, ...rest } = user;
   return rest;
 }
 
@@ -63,7 +62,7 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
       const user = await insertUser(ctx.db, {
         ...rest,
         role: role ?? 'user',
-        password_hash: await hashPassword(password),
+        password_hash: await ctx.passwords.hash(password),
       }).catch((error: { code?: string }) => {
         if (error.code === '23505') throw new ConflictError(`User ${JSON.stringify(rest.username)} already exists`);
         throw error;
@@ -109,19 +108,34 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const me = caller(request);
       const target = await load(request.params.id);
-      const { password, ...changes } = request.body;
-      const selfPasswordOnly = me.userId === target.id && Object.keys(changes).length === 0;
+      const { password, current_password: currentPassword, ...changes } = request.body;
+      const self = me.userId === target.id;
+      const selfPasswordOnly = self && Object.keys(changes).length === 0;
       if (me.role !== 'admin' && !selfPasswordOnly) {
         throw new ForbiddenError('Only admins may change users; you may change only your own password');
       }
+      if (currentPassword !== undefined && password === undefined) {
+        throw new BadRequestError('current_password goes with password (the new one)');
+      }
+      if (password !== undefined && self) await confirmCurrentPassword(ctx, request.ip, target, currentPassword);
       if (target.role === 'admin' && (changes.role === 'user' || changes.disabled === true)) {
         await ensureAnotherAdmin(ctx);
       }
-      const updated = await updateUser(ctx.db, target.id, {
-        ...changes,
-        ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}),
-      });
+      // Whatever a stolen or stale token could still do ends here: a new password, disabling and a
+      // lowered role revoke the user's tokens (a raised role needs no revocation: roles are read
+      // from the database on every request).
+      const revokeTokens =
+        password !== undefined ||
+        (changes.disabled === true && !target.disabled) ||
+        (changes.role === 'user' && target.role === 'admin');
+      const updated = await updateUser(
+        ctx.db,
+        target.id,
+        { ...changes, ...(password !== undefined ? { password_hash: await ctx.passwords.hash(password) } : {}) },
+        { revokeTokens },
+      );
       if (!updated) throw new NotFoundError('user', request.params.id);
+      ctx.access.changed(target.id);
       await auditRequest(ctx, request, {
         action: 'user.update',
         targetType: 'user',
@@ -160,6 +174,7 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         );
       }
       await deleteUser(ctx.db, target.id);
+      ctx.access.changed(target.id);
       await auditRequest(ctx, request, {
         action: 'user.delete',
         targetType: 'user',
@@ -169,6 +184,25 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
       return reply.code(204).send();
     },
   );
+}
+
+/** Changing your own password needs the current one: a token left on a shared machine must not be
+ * enough to take the account over. Wrong guesses are throttled like logins. */
+async function confirmCurrentPassword(ctx: ApiContext, ip: string, user: User, currentPassword: string | undefined) {
+  if (currentPassword === undefined) {
+    throw new BadRequestError('current_password: required to change your own password');
+  }
+  const attempt = await ctx.limiter.reserve(user.username, ip);
+  if (!attempt.ok) {
+    throw new TooManyRequestsError(
+      `Too many wrong passwords; try again in ${attempt.retryAfterS} s`,
+      attempt.retryAfterS,
+    );
+  }
+  if (!(await ctx.passwords.verify(user.password_hash, currentPassword))) {
+    throw new ForbiddenError('current_password is wrong');
+  }
+  await ctx.limiter.recordSuccess(user.username, ip);
 }
 
 async function ensureAnotherAdmin(ctx: ApiContext) {

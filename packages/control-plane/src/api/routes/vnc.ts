@@ -52,6 +52,8 @@ export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: stri
         sessionId: id,
         userId: me.userId,
         ttlMs: TICKET_TTL_MS,
+        tokenVersion: me.grant.tokenVersion,
+        tokenExpiresAt: me.grant.expiresAt,
       });
       const path = `/vnc/${id}?ticket=${ticket}`;
       return {

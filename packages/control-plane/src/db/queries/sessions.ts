@@ -18,6 +18,27 @@ export function insertSession(
     .executeTakeFirstOrThrow();
 }
 
+/** Locks the user's row for the rest of the transaction (parallel creates queue here) and returns
+ * their own session limit. */
+export function lockUserForSessions(db: Db, userId: string) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'username', 'max_sessions'])
+    .where('id', '=', userId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export function sessionsInStates(db: Db, userId: string, states: readonly SessionStateName[]) {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'template_name', 'state'])
+    .where('user_id', '=', userId)
+    .where('state', 'in', states)
+    .orderBy('created_at')
+    .execute();
+}
+
 export function findSession(db: Db, id: string): Promise<Session | undefined> {
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
 }

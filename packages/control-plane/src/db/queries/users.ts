@@ -11,6 +11,27 @@ export function findUserById(db: Db, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** What a login check needs of a user's row. */
+export type UserState = Pick<User, 'id' | 'username' | 'role' | 'disabled' | 'token_version'>;
+
+export function findUserStates(db: Db, ids: string[]): Promise<UserState[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('users')
+    .select(['id', 'username', 'role', 'disabled', 'token_version'])
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** Revokes every token of the user issued so far. */
+export async function bumpTokenVersion(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ token_version: eb('token_version', '+', 1), updated_at: new Date() }))
+    .where('id', '=', id)
+    .execute();
+}
+
 export function listUsers(db: Db): Promise<User[]> {
   return db.selectFrom('users').selectAll().orderBy('username').execute();
 }
@@ -38,11 +59,21 @@ export function insertUserIfAbsent(
 export function updateUser(
   db: Db,
   id: string,
-  changes: Partial<Pick<User, 'password_hash' | 'role' | 'disabled' | 'email' | 'display_name'>>,
+  changes: Partial<
+    Pick<
+      User,
+      'password_hash' | 'role' | 'disabled' | 'email' | 'display_name' | 'max_sessions' | 'admin_password_applied'
+    >
+  >,
+  options: { revokeTokens?: boolean } = {},
 ): Promise<User | undefined> {
   return db
     .updateTable('users')
-    .set({ ...changes, updated_at: new Date() })
+    .set((eb) => ({
+      ...changes,
+      ...(options.revokeTokens ? { token_version: eb('token_version', '+', 1) } : {}),
+      updated_at: new Date(),
+    }))
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();

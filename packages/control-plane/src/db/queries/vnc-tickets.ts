@@ -3,7 +3,15 @@ import type { Schema } from '../schema.js';
 
 export async function insertTicket(
   db: Kysely<Schema>,
-  ticket: { hash: string; sessionId: string; userId: string; ttlMs: number },
+  ticket: {
+    hash: string;
+    sessionId: string;
+    userId: string;
+    ttlMs: number;
+    /** The minting login's token version and expiry. */
+    tokenVersion: number;
+    tokenExpiresAt: Date;
+  },
 ): Promise<Date> {
   const row = await db
     .insertInto('vnc_tickets')
@@ -11,6 +19,8 @@ export async function insertTicket(
       ticket_hash: ticket.hash,
       session_id: ticket.sessionId,
       user_id: ticket.userId,
+      token_version: ticket.tokenVersion,
+      token_expires_at: ticket.tokenExpiresAt,
       expires_at: sql<Date>`NOW() + ${ticket.ttlMs}::double precision * INTERVAL '1 millisecond'`,
     })
     .returning('expires_at')
@@ -18,7 +28,8 @@ export async function insertTicket(
   return row.expires_at;
 }
 
-/** Marks the ticket used if it is for `sessionId`, unused and unexpired; returns its user, once. */
+/** Marks the ticket used if it is for `sessionId`, unused and unexpired; returns its user and the
+ * minting login, once. */
 export function redeemTicket(db: Kysely<Schema>, hash: string, sessionId: string) {
   return db
     .updateTable('vnc_tickets')
@@ -27,7 +38,7 @@ export function redeemTicket(db: Kysely<Schema>, hash: string, sessionId: string
     .where('session_id', '=', sessionId)
     .where('used_at', 'is', null)
     .where('expires_at', '>', sql<Date>`NOW()`)
-    .returning(['user_id'])
+    .returning(['user_id', 'token_version', 'token_expires_at'])
     .executeTakeFirst();
 }
 
