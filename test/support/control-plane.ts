@@ -108,6 +108,9 @@ export async function startTestControlPlane(fresh: FreshDatabase, options: TestC
     ADMIN_PASSWORD,
     AGENT_TOKEN,
     JWT_SECRET,
+    // Tests of other features create more sessions than the default per-user quota allows; the
+    // quota's own tests set USER_MAX_SESSIONS.
+    USER_MAX_SESSIONS: '100',
     ...(fresh.kind === 'postgres' ? { DATABASE_URL: fresh.url } : {}),
     ...options.env,
   };
