@@ -558,6 +558,12 @@ cmd_env() {
 
 cmd_up() {
   cmd_build
+  # State left by a cluster whose processes are gone (a killed session, a reboot) would bring back
+  # its namespaces and pods: start clean instead.
+  if [ -d "$STATE" ] && ! running kube-apiserver; then
+    log "removing the state of a cluster that no longer runs"
+    cmd_down
+  fi
   mkdir -p "$STATE/pids" "$STATE/logs"
   make_pki
   start_control_plane
