@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { CloseCode } from '@streamspace/protocol';
 import { PGLITE, forEachDatabase, sharedPostgres, type FreshDatabase } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { AgentSimulator, simulatorCredential } from '../support/agent-simulator.js';
+import { AgentSimulator, UNLIMITED, simulatorCredential } from '../support/agent-simulator.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { spawnCollect } from '../support/postgres-server.js';
 import { TEST_DOCKER_HOST, removeAgentResources, requireContainerEngine } from '../support/podman.js';
@@ -14,6 +14,8 @@ import { waitFor } from '../support/wait-for.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
 const IMPOSTOR_CREDENTIAL = `ssa_impostor_${'x'.repeat(40)}`;
+const sendRegister = (agent: AgentSimulator, agent_id: string) =>
+  agent.send('register', { agent_id, platform: 'docker', version: 'x', capacity: UNLIMITED, sessions: [] });
 
 /** Issue 11 §1: the join token enrolls new agent ids and nothing else; enrolled ids need their own
  * credential; admins revoke. Simulated agents speak the real protocol over real WebSockets. */
@@ -38,13 +40,7 @@ forEachDatabase('agent identity', (target) => {
     // The attack of issue 11: join token + the victim's id, with a credential of its own, or none.
     for (const auth of [{ joinToken: AGENT_TOKEN, credential: IMPOSTOR_CREDENTIAL }, AGENT_TOKEN]) {
       const impostor = await AgentSimulator.connect(cp.wsUrl, auth);
-      impostor.send('register', {
-        agent_id: 'victim',
-        platform: 'docker',
-        version: 'x',
-        capacity: { max_sessions: 0, max_cpu: 0, max_memory_gb: 0 },
-        sessions: [],
-      });
+      sendRegister(impostor, 'victim');
       const closed = await impostor.closed();
       assert.equal(closed.code, CloseCode.IdentityRefused);
       assert.match(closed.reason, /agent victim is enrolled and this connection lacks its credential/);
@@ -73,25 +69,13 @@ forEachDatabase('agent identity', (target) => {
     );
     // Enrolling needs the join token: a credential of its own is not enough.
     const stranger = await AgentSimulator.connect(cp.wsUrl, { credential: simulatorCredential('returning') });
-    stranger.send('register', {
-      agent_id: 'not-enrolled-yet',
-      platform: 'docker',
-      version: 'x',
-      capacity: { max_sessions: 0, max_cpu: 0, max_memory_gb: 0 },
-      sessions: [],
-    });
+    sendRegister(stranger, 'not-enrolled-yet');
     assert.equal((await stranger.closed()).code, CloseCode.IdentityRefused);
   });
 
   test('a multi-byte agent id is refused with a clear reason within the close-reason limit, and nothing breaks', async () => {
     const agent = await AgentSimulator.connect(cp.wsUrl, { joinToken: AGENT_TOKEN, credential: IMPOSTOR_CREDENTIAL });
-    agent.send('register', {
-      agent_id: 'агент-'.repeat(30),
-      platform: 'docker',
-      version: 'x',
-      capacity: { max_sessions: 0, max_cpu: 0, max_memory_gb: 0 },
-      sessions: [],
-    });
+    sendRegister(agent, 'агент-'.repeat(30));
     const closed = await agent.closed();
     assert.equal(closed.code, CloseCode.InvalidAgentId);
     assert.match(closed.reason, /^agent id "агент-агент/);
@@ -149,13 +133,7 @@ forEachDatabase('agent identity', (target) => {
       joinToken: AGENT_TOKEN,
       credential: simulatorCredential('to-revoke'),
     });
-    again.send('register', {
-      agent_id: 'to-revoke',
-      platform: 'docker',
-      version: 'x',
-      capacity: { max_sessions: 0, max_cpu: 0, max_memory_gb: 0 },
-      sessions: [],
-    });
+    sendRegister(again, 'to-revoke');
     assert.equal((await again.closed()).code, CloseCode.Revoked);
     assert.equal((await cp.api('POST', '/api/v1/agents/nobody/revoke')).status, 404);
   });
@@ -226,13 +204,7 @@ test('real agent: enrolls into a 0600 credential file, survives the attack with 
       joinToken: AGENT_TOKEN,
       credential: IMPOSTOR_CREDENTIAL,
     });
-    impostor.send('register', {
-      agent_id: agentId,
-      platform: 'docker',
-      version: 'x',
-      capacity: { max_sessions: 0, max_cpu: 0, max_memory_gb: 0 },
-      sessions: [],
-    });
+    sendRegister(impostor, agentId);
     assert.equal((await impostor.closed()).code, CloseCode.IdentityRefused);
     assert.ok(!first.output.includes('Disconnected from Control Plane'), 'the real agent stayed connected');
     assert.equal((await cp.api('GET', `/api/v1/sessions/${id}`)).body.state, 'running');
