@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { MAX_FRAME_BYTES, HARD_MAX_FRAME_BYTES } from '@streamspace/protocol';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { AgentSimulator } from '../support/agent-simulator.js';
+import { AgentSimulator, simulatorCredential } from '../support/agent-simulator.js';
 
 const SOME_UUID = '6ec0c8a9-8bc3-4e8d-b898-1813d4fac11d';
 
@@ -59,7 +59,10 @@ forEachDatabase('agent channel bad input', (target) => {
   });
 
   test('each bad frame gets an error naming the problem, and the connection stays usable', async () => {
-    const agent = await AgentSimulator.connect(cp.wsUrl, AGENT_TOKEN);
+    const agent = await AgentSimulator.connect(cp.wsUrl, {
+      joinToken: AGENT_TOKEN,
+      credential: simulatorCredential('bad-input-survivor'),
+    });
     const cases: Array<[string | Buffer, boolean, string, RegExp]> = [
       ['{"v":1,"type":"heartbeat","payload":{"capacity":', false, 'invalid_json', /not JSON/],
       [

@@ -53,13 +53,16 @@ forEachDatabase('agent hub and dispatcher', (target) => {
     await fresh.close();
   });
 
-  test('an agent without the right token is refused before the upgrade, with the reason', async () => {
-    for (const token of [undefined, 'wrong-token-wrong-token']) {
+  test('an agent with neither the join token nor an enrolled credential is refused before the upgrade', async () => {
+    for (const [token, reason] of [
+      [undefined, /agent credential missing: send Authorization: Bearer <agent credential>/],
+      ['wrong-token-wrong-token', /agent credential unknown or revoked/],
+    ] as const) {
       await assert.rejects(
         AgentSimulator.connect(cp.wsUrl, token),
         (error: Error & { status?: number; body?: string }) => {
           assert.equal(error.status, 401);
-          assert.match(error.body ?? '', /agent token missing or wrong: send Authorization: Bearer <AGENT_TOKEN>/);
+          assert.match(error.body ?? '', reason);
           return true;
         },
       );

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
 
@@ -14,9 +16,18 @@ export class AgentProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
+  /** Each agent id keeps its credential in this test process's temp dir (not the real home), so a
+   * restarted agent of the same id comes back as itself. */
+  static credentialFile(agentId: string): string {
+    return join(tmpdir(), `streamspace-test-credentials-${process.pid}`, `${agentId}.credential`);
+  }
+
   static start(env: Record<string, string>, platform: 'docker' | 'kubernetes' = 'docker'): AgentProcess {
     const { PATH, HOME } = process.env;
-    return new AgentProcess(spawn(process.execPath, [CLI, 'agent', platform], { env: { PATH, HOME, ...env } }));
+    const credential = { AGENT_CREDENTIAL_FILE: AgentProcess.credentialFile(env.AGENT_ID ?? 'agent') };
+    return new AgentProcess(
+      spawn(process.execPath, [CLI, 'agent', platform], { env: { PATH, HOME, ...credential, ...env } }),
+    );
   }
 
   /** Resolves when the agent has logged `text` (its log is one JSON line per event). */

@@ -7,11 +7,24 @@ import type {
   ReportedSession,
   Usage,
 } from '@streamspace/protocol';
-import { PROTOCOL_VERSION } from '@streamspace/protocol';
+import { JOIN_TOKEN_HEADER, PROTOCOL_VERSION } from '@streamspace/protocol';
+import { createHash } from 'node:crypto';
 
 type MessageOf<K extends ControlPlaneMessageType> = Extract<ControlPlaneMessage, { type: K }>;
 
 export const UNLIMITED: Capacity = { max_sessions: 0, max_cpu: 0, max_memory_gb: 0 };
+
+/** The credential a simulated agent holds for its id: stable, so the same id reconnects as itself;
+ * another process (a test's impersonator) would not know it. */
+export function simulatorCredential(agentId: string): string {
+  return `ssa_sim_${createHash('sha256').update(`simulator\0${agentId}`).digest('base64url')}`;
+}
+
+/** What a connection presents: the join token (AGENT_TOKEN) and/or the agent's own credential. */
+export interface SimulatorAuth {
+  joinToken?: string | undefined;
+  credential?: string | undefined;
+}
 
 /**
  * Speaks the real agent protocol over a real WebSocket, under the test's control: it sends what it
@@ -40,9 +53,17 @@ export class AgentSimulator {
     );
   }
 
-  static connect(url: string, token: string | undefined): Promise<AgentSimulator> {
+  /** `auth` as a string is the join token sent the way agents before agent identity sent it
+   * (`Authorization: Bearer <AGENT_TOKEN>`, no credential of their own). */
+  static connect(url: string, auth: string | SimulatorAuth | undefined): Promise<AgentSimulator> {
+    const headers: Record<string, string> = {};
+    if (typeof auth === 'string') headers.authorization = `Bearer ${auth}`;
+    else {
+      if (auth?.credential) headers.authorization = `Bearer ${auth.credential}`;
+      if (auth?.joinToken) headers[JOIN_TOKEN_HEADER] = auth.joinToken;
+    }
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const socket = new WebSocket(url, { headers });
       const simulator = new AgentSimulator(socket);
       socket.once('open', () => resolve(simulator));
       socket.once('unexpected-response', (_req, res) => {
@@ -58,9 +79,15 @@ export class AgentSimulator {
     });
   }
 
-  /** Connects, registers and waits for `registered`. */
-  static async register(url: string, token: string, register: Partial<Register> & { agent_id: string }) {
-    const agent = await AgentSimulator.connect(url, token);
+  /** Connects as the agent (its own credential, plus `joinToken` to enroll it on first use),
+   * registers and waits for `registered`. */
+  static async register(
+    url: string,
+    joinToken: string | undefined,
+    register: Partial<Register> & { agent_id: string },
+    credential: string = simulatorCredential(register.agent_id),
+  ) {
+    const agent = await AgentSimulator.connect(url, { joinToken, credential });
     agent.send('register', {
       platform: 'docker',
       version: 'simulator',

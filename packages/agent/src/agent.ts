@@ -9,6 +9,7 @@ import { connectDocker } from './drivers/docker/docker-connection.js';
 import { DockerDriver } from './drivers/docker/docker-driver.js';
 import { createKubernetesDriver, loadKubeConfig } from './drivers/kubernetes/kubernetes-connection.js';
 import { kubernetesPool, readDockerPool } from './drivers/platform-pool.js';
+import { CredentialFileError, loadOrCreateCredential } from './connection/agent-credential.js';
 
 export const AGENT_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -74,6 +75,19 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
 /** Wires config → logger → driver → runner → connection, and dials out. */
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const logger = (options.logger ?? createAgentLogger(config.logLevel)).child({ agentId: config.agentId });
+  const credential = await loadOrCreateCredential(config.credentialFile);
+  if (credential.warning) logger.warn(credential.warning);
+  if (credential.created) {
+    if (!config.agentToken) {
+      throw new CredentialFileError(
+        config.credentialFile,
+        `no credential was there, so AGENT_ID ${config.agentId} must enroll: set AGENT_TOKEN to the control plane's AGENT_TOKEN (a new credential was written, mode 0600)`,
+      );
+    }
+    logger.info(
+      `Created this agent's credential in ${config.credentialFile} (mode 0600); it enrolls with the join token`,
+    );
+  }
   const made = options.driver ? { driver: options.driver, pool: config.pool } : await createDriver(config, logger);
   const driver = made.driver;
   // A driver made elsewhere belongs to AGENT_POOL, or to no pool (a pool of its own).
@@ -85,7 +99,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     await connection?.stop();
     await driver.close();
   };
-  connection = new ControlConnection(config, driver, runner, logger, AGENT_VERSION, (problem) => {
+  connection = new ControlConnection(config, credential.value, driver, runner, logger, AGENT_VERSION, (problem) => {
     void stop();
     options.onFatal?.(problem);
   });

@@ -3,13 +3,24 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { AGENT_SETTINGS, checkHeartbeat, loadAgentConfig } from './config.js';
 
-test('a standalone agent must be told who it is, where to dial and the token', () => {
+test('a standalone agent must be told who it is and where to dial (the join token is checked at start)', () => {
   const result = loadAgentConfig({}, { platform: 'docker' });
   assert.deepEqual(!result.ok && result.problems, [
     'AGENT_ID: required, a unique name for this agent (e.g. docker-host-1)',
     'CONTROL_PLANE_URL: required, the control plane to dial, e.g. wss://streamspace.example.com',
-    "AGENT_TOKEN: required, the control plane's AGENT_TOKEN",
   ]);
+});
+
+test('AGENT_ID is refused with the reason when it is not a label-safe name', () => {
+  const result = loadAgentConfig({ AGENT_ID: 'агент-1', CONTROL_PLANE_URL: 'ws://cp:8080' }, { platform: 'docker' });
+  assert.match((!result.ok && result.problems[0]) || '', /^AGENT_ID: agent id "агент-1" may contain only ASCII/);
+});
+
+test('the credential file defaults to one per AGENT_ID in the home directory', () => {
+  const result = loadAgentConfig({ AGENT_ID: 'host-1', CONTROL_PLANE_URL: 'ws://cp' }, { platform: 'docker' });
+  assert.ok(result.ok);
+  assert.match(result.config.credentialFile, /\.streamspace\/agent-host-1\.credential$/);
+  assert.equal(result.config.agentToken, undefined);
 });
 
 test('defaults follow the seed: 10 s heartbeat, 0 = unlimited capacity; URLs gain /agent/ws', () => {

@@ -1,10 +1,14 @@
-import { hostname } from 'node:os';
-import { formatDuration, parseDuration, type Platform } from '@streamspace/protocol';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { agentIdProblem, formatDuration, parseDuration, type Platform } from '@streamspace/protocol';
 
 export interface AgentConfig {
   agentId: string;
   controlPlaneUrl: string;
-  agentToken: string;
+  /** The join token (the control plane's AGENT_TOKEN); needed only to enroll AGENT_ID. */
+  agentToken: string | undefined;
+  /** Where the agent keeps its own credential (created, mode 0600, on first start). */
+  credentialFile: string;
   platform: Platform;
   region: string | undefined;
   /** AGENT_POOL; undefined = derived from the platform once the driver has reached it. */
@@ -52,8 +56,15 @@ export const AGENT_SETTINGS: AgentSetting[] = [
   },
   {
     env: 'AGENT_TOKEN',
-    defaultText: 'required (shared in-process in `streamspace up`)',
-    description: "The control plane's AGENT_TOKEN",
+    defaultText: 'required to enroll (read from the data dir in `streamspace up`)',
+    description:
+      "The control plane's AGENT_TOKEN, a join token: enrolls this AGENT_ID with the credential in AGENT_CREDENTIAL_FILE on first connect; not needed once enrolled",
+  },
+  {
+    env: 'AGENT_CREDENTIAL_FILE',
+    defaultText: '~/.streamspace/agent-<AGENT_ID>.credential (`<data dir>/agent-credential` in `streamspace up`)',
+    description:
+      "This agent's own credential, bound to its AGENT_ID; created with mode 0600 on first start if missing (or mounted, e.g. from the chart's Secret). Keep it: an enrolled id cannot register without it",
   },
   {
     env: 'PLATFORM',
@@ -138,7 +149,7 @@ export type AgentConfigResult = { ok: true; config: AgentConfig } | { ok: false;
 export interface AgentConfigDefaults {
   platform: Platform;
   /** `streamspace up` runs the agent in-process: these fill in what a standalone agent must be told. */
-  allInOne?: { controlPlaneUrl: string; agentToken: string; heartbeatIntervalMs: number };
+  allInOne?: { controlPlaneUrl: string; agentToken: string; credentialFile: string; heartbeatIntervalMs: number };
 }
 
 /** Reads the agent's environment; every problem is one line naming the variable. */
@@ -172,7 +183,10 @@ export function loadAgentConfig(
 
   const agentId = get('AGENT_ID') ?? (defaults.allInOne ? hostname() : undefined);
   if (!agentId) problems.push('AGENT_ID: required, a unique name for this agent (e.g. docker-host-1)');
-  else if (agentId.length > 255) problems.push('AGENT_ID: at most 255 characters');
+  else {
+    const problem = agentIdProblem(agentId);
+    if (problem) problems.push(`AGENT_ID: ${problem}`);
+  }
 
   let controlPlaneUrl = get('CONTROL_PLANE_URL') ?? defaults.allInOne?.controlPlaneUrl;
   if (!controlPlaneUrl) {
@@ -192,7 +206,10 @@ export function loadAgentConfig(
     }
   }
   const agentToken = get('AGENT_TOKEN') ?? defaults.allInOne?.agentToken;
-  if (!agentToken) problems.push("AGENT_TOKEN: required, the control plane's AGENT_TOKEN");
+  const credentialFile =
+    get('AGENT_CREDENTIAL_FILE') ??
+    defaults.allInOne?.credentialFile ??
+    join(homedir(), '.streamspace', `agent-${agentId ?? 'agent'}.credential`);
 
   const platform = (get('PLATFORM') ?? defaults.platform) as Platform;
   if (platform !== 'docker' && platform !== 'kubernetes') {
@@ -225,7 +242,8 @@ export function loadAgentConfig(
   const config: AgentConfig = {
     agentId: agentId ?? '',
     controlPlaneUrl: controlPlaneUrl ?? '',
-    agentToken: agentToken ?? '',
+    agentToken,
+    credentialFile,
     platform,
     region: get('REGION'),
     pool,

@@ -7,7 +7,10 @@ export function createAgentLogger(level: string, destination?: DestinationStream
     {
       level,
       base: { service: 'streamspace-agent' },
-      redact: { paths: ['token', '*.token', '*.agentToken', 'authorization', '*.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['token', '*.token', '*.agentToken', '*.credential', 'authorization', '*.authorization'],
+        censor: '[redacted]',
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

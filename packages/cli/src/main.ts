@@ -9,6 +9,9 @@ Commands:
   server                     the control plane alone (set DATABASE_URL for PostgreSQL)
   agent docker               an agent for the local Docker/podman, dialling CONTROL_PLANE_URL
   agent kubernetes           an agent running sessions as Deployments in NAMESPACE (in-cluster or KUBECONFIG)
+  agent list                 enrolled agents: when and where from they enrolled, last seen, last address
+  agent revoke AGENT_ID      revoke an agent: disconnected at once, never registers again
+                             (both with STREAMSPACE_URL and an admin's STREAMSPACE_TOKEN)
   image build [name…]        build images: session images (${'xterm, firefox-browser, desktop'}, the
                              default) and control-plane, agent (tagged :latest and the release version)
         [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash
@@ -26,7 +29,11 @@ switch (command) {
     await (await import('./commands/server.js')).runServer();
     break;
   case 'agent':
-    await (await import('./commands/agent.js')).runAgent(rest[0]);
+    if (rest[0] === 'list' || rest[0] === 'revoke') {
+      await (await import('./commands/agent-admin.js')).runAgentAdmin(rest);
+    } else {
+      await (await import('./commands/agent.js')).runAgent(rest[0]);
+    }
     break;
   case 'image': {
     if (rest[0] !== 'build') {

@@ -11,7 +11,14 @@ export const CloseCode = {
   TooManyInvalidFrames: 4400,
   /** `register` did not arrive within the registration window. */
   RegisterTimeout: 4408,
-  /** Another connection registered with the same agent_id; this one is stale. */
+  /** The agent id is not valid (charset or length); the reason says what is wrong. */
+  InvalidAgentId: 4422,
+  /** The connection does not hold the credential of the agent id it registered as (or, for an id
+   * not enrolled yet, the join token or a usable credential is missing). */
+  IdentityRefused: 4401,
+  /** An admin revoked this agent: it is disconnected and cannot register again under this id. */
+  Revoked: 4403,
+  /** Another connection registered with the same agent_id (holding its credential); this one is stale. */
   Replaced: 4409,
   /** The agent speaks a protocol version this control plane does not. */
   UnsupportedVersion: 4426,

@@ -8,3 +8,4 @@ export * from './duration.js';
 export * from './vnc-close.js';
 export * from './tunnel-handshake.js';
 export * from './command-payloads.js';
+export * from './agent-identity.js';

@@ -140,3 +140,23 @@ test('adopt_session takes the running session over as it is: running, and its en
   assert.equal(r.results.at(-1)!.ok, false);
   assert.match(String((r.results.at(-1) as CommandResult).error), /^adopt_session payload .*from_agent_id/);
 });
+
+test('start_session is checked against its schema: a bad template fails naming the field, nothing starts', async () => {
+  const calls: string[] = [];
+  const runner = new CommandRunner(fakeDriver(calls), pino({ level: 'silent' }));
+  const r = recorder();
+  await runner.handle(
+    command(ID(9), 'start_session', { user: 'alice', template: { ...template, vnc_port: 'vnc' } }),
+    r.out,
+  );
+  assert.deepEqual(calls, [], 'the driver was not called');
+  assert.deepEqual(
+    r.statuses.map((s) => s.state),
+    ['failed'],
+    'reported failed with the reason, never starting',
+  );
+  assert.equal(r.results.at(-1)!.ok, false);
+  assert.match(String((r.results.at(-1) as CommandResult).error), /^start_session payload template\.vnc_port/);
+  await runner.handle(command(ID(10), 'close_tunnel', { tunnel_id: 'not-a-uuid' }), r.out);
+  assert.match(String((r.results.at(-1) as CommandResult).error), /^close_tunnel payload tunnel_id/);
+});

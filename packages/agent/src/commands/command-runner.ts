@@ -2,6 +2,7 @@ import {
   checkCommandPayload,
   type Command,
   type CommandPayload,
+  type SessionTemplate,
   type CommandResult,
   type Progress,
   type SessionStatus,
@@ -95,12 +96,13 @@ export class CommandRunner {
     switch (command.type) {
       case 'start_session':
       case 'resume_session': {
+        // Checked against the command's own schema first: a bad payload fails naming the field.
+        const payload = payloadOf(command, command.type);
         status('starting', { reason: command.type === 'start_session' ? 'starting' : 'resuming' });
-        const spec = toSpec(sessionId, command.payload);
         const endpoint =
-          command.type === 'resume_session' && !spec
+          payload.template === undefined
             ? await this.driver.resume(sessionId, progress)
-            : await this.driver.start(requireSpec(spec, command), progress);
+            : await this.driver.start(toSpec(sessionId, payload.user, payload.template), progress);
         status('running');
         this.logger.info(
           { sessionId, vnc: `${endpoint.host}:${endpoint.port}` },
@@ -146,8 +148,8 @@ export class CommandRunner {
         return { tunnel_id: id };
       }
       case 'close_tunnel': {
-        const id = (command.payload as { tunnel_id?: unknown }).tunnel_id;
-        if (typeof id === 'string') this.#tunnels.get(id)?.close();
+        const { tunnel_id: id } = payloadOf(command, 'close_tunnel');
+        this.#tunnels.get(id)?.close();
         return undefined;
       }
     }
@@ -169,17 +171,6 @@ function payloadOf<T extends Command['type']>(command: Command, type: T): Comman
   return checked.payload;
 }
 
-function toSpec(sessionId: string, payload: Record<string, unknown>): SessionSpec | undefined {
-  const template = payload.template as SessionSpec['template'] | undefined;
-  if (!template || typeof template.image !== 'string') return undefined;
-  return { sessionId, user: String(payload.user ?? 'user'), template: { ...template, env: template.env ?? {} } };
-}
-
-function requireSpec(spec: SessionSpec | undefined, command: Command): SessionSpec {
-  if (!spec)
-    throw new DriverError(
-      'platform_error',
-      `${command.type} for ${command.session_id} carries no template (payload.template.image missing)`,
-    );
-  return spec;
+function toSpec(sessionId: string, user: string | undefined, template: SessionTemplate): SessionSpec {
+  return { sessionId, user: user ?? 'user', template };
 }

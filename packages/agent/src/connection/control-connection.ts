@@ -3,6 +3,7 @@ import {
   clipReason,
   CloseCode,
   HARD_MAX_FRAME_BYTES,
+  JOIN_TOKEN_HEADER,
   decodeControlPlaneFrame,
   encodeFrame,
   type AgentMessage,
@@ -38,6 +39,8 @@ export class ControlConnection {
 
   constructor(
     private readonly config: AgentConfig,
+    /** This agent's own credential (AGENT_CREDENTIAL_FILE): who it is, on every connect. */
+    private readonly credential: string,
     private readonly driver: SessionDriver,
     private readonly runner: CommandRunner,
     private readonly logger: Logger,
@@ -66,7 +69,11 @@ export class ControlConnection {
     if (this.state === 'stopped') return;
     this.state = 'connecting';
     const socket = new WebSocket(this.config.controlPlaneUrl, {
-      headers: { authorization: `Bearer ${this.config.agentToken}` },
+      headers: {
+        authorization: `Bearer ${this.credential}`,
+        // The join token enrolls an id not enrolled yet; for an enrolled id it changes nothing.
+        ...(this.config.agentToken ? { [JOIN_TOKEN_HEADER]: this.config.agentToken } : {}),
+      },
       maxPayload: HARD_MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
     });
@@ -228,9 +235,18 @@ export class ControlConnection {
     if (this.#socket !== socket) return;
     clearInterval(this.#heartbeat);
     if (this.state === 'stopped') return;
+    if (code === CloseCode.Revoked || code === CloseCode.InvalidAgentId) {
+      // No retry can fix these: an admin revoked this id, or the id is not valid.
+      const problem = `Control plane refused agent ${this.config.agentId} for good (${code}): ${reason}`;
+      this.logger.fatal(problem);
+      this.state = 'stopped';
+      this.onFatal(problem);
+      return;
+    }
     this.state = 'backoff';
     // Replaced by another process with our AGENT_ID: retrying at once would steal it back and forth.
-    const delay = code === CloseCode.Replaced ? 30_000 : this.#backoff.next();
+    // Refused identity (another credential enrolled this id): an operator must act; retry slowly.
+    const delay = code === CloseCode.Replaced || code === CloseCode.IdentityRefused ? 30_000 : this.#backoff.next();
     this.logger.warn(
       { code, reason },
       `Disconnected from Control Plane; reconnecting in ${(delay / 1000).toFixed(1)}s`,

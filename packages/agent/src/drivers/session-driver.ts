@@ -1,18 +1,11 @@
-import type { Platform, Progress } from '@streamspace/protocol';
+import type { Platform, Progress, SessionTemplate } from '@streamspace/protocol';
 
 /** Everything a driver needs to start a session; sent by the control plane in start_session. */
 export interface SessionSpec {
   sessionId: string;
   user: string;
-  template: {
-    name: string;
-    image: string;
-    vnc_port: number;
-    cpu_limit: number;
-    memory_limit_mb: number;
-    env: Record<string, string>;
-    persistent_home: boolean;
-  };
+  /** Checked against the protocol's StartSession schema before it reaches a driver. */
+  template: SessionTemplate;
 }
 
 export interface VncEndpoint {

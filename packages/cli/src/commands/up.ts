@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
 import type { ControlPlane } from '@streamspace/control-plane';
 import { onShutdown } from '../signals.js';
@@ -31,7 +32,10 @@ export async function runUp(): Promise<void> {
     platform: 'docker',
     allInOne: {
       controlPlaneUrl: `ws://127.0.0.1:${controlPlane.port}/agent/ws`,
+      // The in-process agent enrolls with the join token like any other agent, and keeps its own
+      // credential beside the database.
       agentToken: controlPlane.secrets.agentToken,
+      credentialFile: join(controlPlane.config.dataDir, 'agent-credential'),
       heartbeatIntervalMs: Math.floor(controlPlane.config.agentHeartbeatTimeoutMs / 3),
     },
   });

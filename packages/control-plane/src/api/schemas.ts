@@ -179,6 +179,14 @@ export const AgentBody = Type.Object({
   replica_id: Type.Union([Type.String(), Type.Null()]),
   last_heartbeat: Type.Union([Timestamp, Type.Null()]),
   created_at: Timestamp,
+  enrolled: Type.Boolean({ description: 'the agent id holds its own credential (enrolled with the join token)' }),
+  enrolled_at: Type.Union([Timestamp, Type.Null()]),
+  enrolled_from: Type.Union([Type.String(), Type.Null()], { description: 'address it enrolled from (admins only)' }),
+  last_address: Type.Union([Type.String(), Type.Null()], {
+    description: 'address of its latest connection (admins only)',
+  }),
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_by: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) });

@@ -73,7 +73,7 @@ export const SETTINGS = {
   ),
   agentToken: optionalText(
     'AGENT_TOKEN',
-    'Shared secret agents present to connect, 16+ characters; required with PostgreSQL',
+    'Join token: enrolls new agent ids, each then using its own credential (see Agent identity), 16+ characters; required with PostgreSQL',
     'generated into the data dir (embedded mode)',
   ),
   agentHeartbeatTimeout: duration(

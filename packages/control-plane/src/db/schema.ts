@@ -66,6 +66,14 @@ export interface AgentsTable {
   last_heartbeat: ColumnType<Date | null, Date | string | null, Date | string | null>;
   /** Agents naming the same pool take over each other's sessions; null is a pool of its own. */
   pool: string | null;
+  /** SHA-256 (hex) of the agent's own credential; null until the agent id is enrolled. */
+  credential_hash: string | null;
+  enrolled_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  enrolled_from: string | null;
+  /** The address the agent's latest control connection came from. */
+  last_address: string | null;
+  revoked_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  revoked_by: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

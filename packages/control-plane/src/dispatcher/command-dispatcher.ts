@@ -1,10 +1,11 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { CommandType } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { insertCommand } from '../db/queries/commands.js';
 
 /** NOTIFY channel: payload is the agent row's uuid whose queue has something new. Every replica
- * listens; the one holding the agent's connection delivers. */
+ * listens; the one holding the agent's connection delivers. Sent by a trigger on agent_commands
+ * (migration 0008) when the inserting transaction commits, so no caller has to remember it. */
 export const COMMANDS_CHANNEL = 'streamspace_commands';
 
 export interface NewCommand {
@@ -21,19 +22,12 @@ export interface NewCommand {
 export class CommandDispatcher {
   constructor(private readonly db: Kysely<Schema>) {}
 
-  /** Inserts within the caller's transaction; call `wake` after it commits. */
+  /** Inserts within the caller's transaction; the agent's replica is woken when it commits. */
   enqueueIn(trx: Transaction<Schema> | Kysely<Schema>, command: NewCommand) {
     return insertCommand(trx, command);
   }
 
-  async enqueue(command: NewCommand) {
-    const row = await insertCommand(this.db, command);
-    await this.wake(command.agentUuid);
-    return row;
-  }
-
-  /** Tells whichever replica holds the agent that it has commands waiting. */
-  async wake(agentUuid: string): Promise<void> {
-    await sql`SELECT pg_notify(${COMMANDS_CHANNEL}, ${agentUuid})`.execute(this.db);
+  enqueue(command: NewCommand) {
+    return insertCommand(this.db, command);
   }
 }

@@ -6,7 +6,9 @@ import {
   type AgentMessage,
   type ControlPlaneMessage,
   type ProtocolError,
+  truncateUtf8,
 } from '@streamspace/protocol';
+import type { AgentAuth } from './agent-identity.js';
 import type { Logger } from 'pino';
 
 export type ConnectionState = 'awaiting_register' | 'registered' | 'closed';
@@ -30,6 +32,10 @@ export class AgentConnection {
     readonly id: string,
     readonly socket: WebSocket,
     public logger: Logger,
+    /** What the connection proved at its upgrade; `register` decides which agent id that allows. */
+    readonly auth: AgentAuth,
+    /** The address it came from (recorded on enrollment and as the agent's last address). */
+    readonly address: string | null,
     onMessage: (connection: AgentConnection, message: AgentMessage) => Promise<void>,
   ) {
     socket.on('message', (data, isBinary) => {
@@ -83,7 +89,7 @@ export class AgentConnection {
   close(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    // Close reasons are limited to 123 bytes by RFC 6455.
-    this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    // Close reasons are limited to 123 bytes by RFC 6455; a cut inside a character made ws throw.
+    this.socket.close(code, truncateUtf8(reason, 123));
   }
 }

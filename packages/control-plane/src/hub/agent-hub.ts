@@ -3,16 +3,23 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, HARD_MAX_FRAME_BYTES, type AgentMessage } from '@streamspace/protocol';
+import {
+  CloseCode,
+  HARD_MAX_FRAME_BYTES,
+  checkCommandPayload,
+  type AgentMessage,
+  type CommandType,
+} from '@streamspace/protocol';
 import type { Logger } from 'pino';
 import type { Schema } from '../db/schema.js';
 import type { Database, Unlisten } from '../db/database.js';
 import { markAgentDisconnected } from '../db/queries/agents.js';
-import { claimCommandsForDelivery } from '../db/queries/commands.js';
+import { claimCommandsForDelivery, completeCommand } from '../db/queries/commands.js';
 import { COMMANDS_CHANNEL } from '../dispatcher/command-dispatcher.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AgentConnection } from './agent-connection.js';
-import { agentTokenMatches } from './agent-auth.js';
+import { readAgentAuth, upgradeAllowed, type AgentAuth } from './agent-identity.js';
+import { REVOKED_CHANNEL, revokedAmong } from '../db/queries/agent-identity.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
 import type { AgentMessageHandler } from './agent-message-handler.js';
 
@@ -25,12 +32,13 @@ const REGISTER_TIMEOUT_MS = 10_000;
 
 export interface HubOptions {
   database: Database;
+  /** AGENT_TOKEN: the join token that enrolls new agent ids. */
   agentToken: string;
   replicaId: string;
   logger: Logger;
   metrics: Metrics;
   /** Adds what must reach the agent but never the database (a tunnel's token) as a command is sent. */
-  completePayload?: (type: string, payload: Record<string, unknown>) => Record<string, unknown>;
+  completePayload?: (type: string, payload: Record<string, unknown>, agentUuid: string) => Record<string, unknown>;
 }
 
 /**
@@ -65,28 +73,65 @@ export class AgentHub {
         () => this.#redeliverAll(),
       ),
       await database.listen(TAKEOVER_CHANNEL, (payload) => void this.#onTakeover(payload)),
+      await database.listen(
+        REVOKED_CHANNEL,
+        (agentUuid) => this.#closeRevoked(agentUuid),
+        () => void this.#closeRevokedMissed(),
+      ),
     );
+  }
+
+  /** Revoked by an admin (on any replica): the agent's connection here, if any, ends now. */
+  #closeRevoked(agentUuid: string) {
+    const held = this.#byAgent.get(agentUuid);
+    if (!held) return;
+    this.#byAgent.delete(agentUuid);
+    held.logger.warn('agent revoked by an admin; disconnecting it');
+    held.close(CloseCode.Revoked, `agent ${held.agentId ?? agentUuid} was revoked by an admin`);
+  }
+
+  /** A revocation announced while our LISTEN connection was down: ask the database. */
+  async #closeRevokedMissed() {
+    try {
+      for (const uuid of await revokedAmong(this.#db, [...this.#byAgent.keys()])) this.#closeRevoked(uuid);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not check held agents for revocations');
+    }
   }
 
   /** Claims an upgrade on the agent paths; returns false for paths that are not ours. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (!AGENT_WS_PATHS.includes(path)) return false;
-    if (!agentTokenMatches(request, this.options.agentToken)) {
-      this.options.logger.warn(
-        { remote: request.socket.remoteAddress },
-        'agent connection refused: wrong or missing AGENT_TOKEN',
-      );
-      refuseUpgrade(socket, 401, 'agent token missing or wrong: send Authorization: Bearer <AGENT_TOKEN>');
-      return true;
-    }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
+    void this.#authenticate(request, socket, head);
     return true;
   }
 
-  #accept(ws: WebSocket, request: IncomingMessage) {
-    const logger = this.options.logger.child({ component: 'hub', remote: request.socket.remoteAddress });
-    const connection = new AgentConnection(randomUUID(), ws, logger, (c, m) => this.#dispatch(c, m));
+  /** Lets through a connection holding the join token or an enrolled agent's credential; which
+   * agent id it may register as is decided at `register` (authorizeRegistration). */
+  async #authenticate(request: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => undefined);
+    const auth = readAgentAuth(request, this.options.agentToken);
+    let problem: string | undefined;
+    try {
+      problem = await upgradeAllowed(this.#db, auth);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'agent credential lookup failed');
+      refuseUpgrade(socket, 503, 'agent credential could not be checked (database unavailable); retry');
+      return;
+    }
+    if (problem) {
+      this.options.logger.warn({ remote: request.socket.remoteAddress }, `agent connection refused: ${problem}`);
+      refuseUpgrade(socket, 401, problem);
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, auth));
+  }
+
+  #accept(ws: WebSocket, request: IncomingMessage, auth: AgentAuth) {
+    const remote = request.socket.remoteAddress ?? null;
+    const logger = this.options.logger.child({ component: 'hub', remote });
+    const connection = new AgentConnection(randomUUID(), ws, logger, auth, remote, (c, m) => this.#dispatch(c, m));
     this.#all.add(connection);
     this.options.metrics.wsConnections.inc({ kind: 'agent' });
     const registerTimer = setTimeout(() => {
@@ -195,13 +240,21 @@ export class AgentHub {
       try {
         const commands = await claimCommandsForDelivery(this.#db, agentUuid, includeUnacked);
         for (const command of commands) {
+          const payload = this.#payloadFor(command.command_type, command.command_data ?? {}, agentUuid);
+          // Checked on this end too: a payload the agent would refuse fails here, naming the field.
+          const checked = checkCommandPayload(command.command_type as CommandType, payload);
+          if (!checked.ok) {
+            connection.logger.error({ commandId: command.id, problem: checked.problem }, 'command not sent');
+            await completeCommand(this.#db, command.id, agentUuid, { ok: false, result: { error: checked.problem } });
+            continue;
+          }
           connection.send({
             type: 'command',
             payload: {
               command_id: command.id,
               type: command.command_type as never,
               session_id: command.session_id ?? '',
-              payload: this.#payloadFor(command.command_type, command.command_data ?? {}),
+              payload,
             },
           });
           connection.logger.info(
@@ -220,8 +273,8 @@ export class AgentHub {
     return tracked;
   }
 
-  #payloadFor(type: string, payload: Record<string, unknown>) {
-    return this.options.completePayload ? this.options.completePayload(type, payload) : payload;
+  #payloadFor(type: string, payload: Record<string, unknown>, agentUuid: string) {
+    return this.options.completePayload ? this.options.completePayload(type, payload, agentUuid) : payload;
   }
 
   /** After a lost LISTEN connection, or on a periodic sweep: deliver anything waiting for our agents. */

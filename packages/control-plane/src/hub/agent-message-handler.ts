@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AgentMessage, CommandResult, Register } from '@streamspace/protocol';
+import { CloseCode, type AgentMessage, type CommandResult, type Register } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { findAgentPool, upsertAgentOnRegister } from '../db/queries/agents.js';
 import { completeCommand, markCommandAcked } from '../db/queries/commands.js';
@@ -11,6 +11,7 @@ import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AgentConnection } from './agent-connection.js';
 import { reconcileAction } from '../sessions/reconcile.js';
+import { authorizeRegistration } from './agent-identity.js';
 import type { AgentHub } from './agent-hub.js';
 
 export interface HandlerOptions {
@@ -69,8 +70,25 @@ export class AgentMessageHandler {
       return;
     }
     connection.logger.info({ agentId: register.agent_id }, 'Registering agent');
-    const row = await upsertAgentOnRegister(this.o.db, {
+    const decision = await authorizeRegistration(this.o.db, {
       agentId: register.agent_id,
+      platform: register.platform,
+      auth: connection.auth,
+      address: connection.address,
+    });
+    if (!decision.ok) {
+      // Refused before anything changes: an online agent under this id keeps its connection.
+      connection.logger.warn(
+        { agentId: register.agent_id, code: decision.code },
+        `registration refused: ${decision.reason}`,
+      );
+      connection.close(decision.code, decision.reason);
+      return;
+    }
+    if (decision.enrolled) connection.logger.info({ agentId: register.agent_id }, 'agent enrolled with the join token');
+    const row = await upsertAgentOnRegister(this.o.db, {
+      agentUuid: decision.agentUuid,
+      address: connection.address,
       platform: register.platform,
       region: register.region ?? null,
       pool: register.pool ?? null,
@@ -79,6 +97,10 @@ export class AgentMessageHandler {
       replicaId: this.o.replicaId,
       connectionId: connection.id,
     });
+    if (!row) {
+      connection.close(CloseCode.Revoked, `agent ${register.agent_id} was revoked`);
+      return;
+    }
     connection.logger = connection.logger.child({ agentId: register.agent_id });
     this.o.hub.adopt(connection, row.id, register.agent_id);
     connection.send({

@@ -99,10 +99,6 @@ export class PoolTakeover {
         );
       }
     }
-    // After the commit: wake each new owner's replica once (the commands channel carries the uuid).
-    for (const uuid of new Set(outcomes.flatMap((o) => o.moved.map((m) => m.toUuid)))) {
-      await this.dispatcher.wake(uuid);
-    }
     return outcomes;
   }
 }

@@ -111,7 +111,6 @@ export class Scheduler {
       return { placed: true as const, agentId: agent.agent_id, agentUuid: agent.id };
     });
     if (outcome.placed) {
-      await this.dispatcher.wake(outcome.agentUuid);
       this.logger.info({ sessionId, agentId: outcome.agentId }, 'session assigned to agent');
       return { placed: true, agentId: outcome.agentId };
     }

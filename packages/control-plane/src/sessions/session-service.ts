@@ -158,7 +158,6 @@ export class SessionService {
         'state_changed',
       );
     }
-    if (command && agentUuid) await this.dispatcher.wake(agentUuid);
     if (next === 'stopped') await this.scheduler.placePending();
     return this.view(id);
   }
@@ -196,7 +195,6 @@ export class SessionService {
         return true;
       });
       if (done) {
-        if (session.agent_id) await this.dispatcher.wake(session.agent_id);
         await this.scheduler.placePending();
         return this.view(id);
       }

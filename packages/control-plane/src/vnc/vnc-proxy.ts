@@ -210,13 +210,14 @@ export class VncProxy {
 
   #acceptTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, tunnelId: string) {
     const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!tunnelTokenMatches(this.o.tunnelSecret, tunnelId, presented)) {
-      refuseUpgrade(socket, 401, `wrong or missing token for tunnel ${tunnelId}`);
-      return;
-    }
     const stream = this.#streams.get(tunnelId);
     if (!stream) {
-      void this.#relayTunnel(request, socket, head, tunnelId);
+      void this.#relayTunnel(request, socket, head, tunnelId, presented);
+      return;
+    }
+    // The token names the agent it was sent to: only the session's agent can join its stream.
+    if (!tunnelTokenMatches(this.o.tunnelSecret, tunnelId, stream.agentUuid, presented)) {
+      refuseUpgrade(socket, 401, `wrong or missing token for tunnel ${tunnelId}`);
       return;
     }
     if (stream.agentSide) {
@@ -263,11 +264,15 @@ export class VncProxy {
   }
 
   /** A tunnel whose viewer is on another replica: pass the agent's dial on to it. */
-  async #relayTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, tunnelId: string) {
+  async #relayTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, tunnelId: string, presented: string) {
     socket.pause(); // held until piped to the viewer's replica
     try {
       const tunnel = await findTunnel(this.o.db, tunnelId);
-      if (!tunnel || tunnel.replica_id === this.o.replicaId) {
+      if (!tunnel?.agent_id || !tunnelTokenMatches(this.o.tunnelSecret, tunnelId, tunnel.agent_id, presented)) {
+        refuseUpgrade(socket, 401, `wrong or missing token for tunnel ${tunnelId}`);
+        return;
+      }
+      if (tunnel.replica_id === this.o.replicaId) {
         refuseUpgrade(socket, 410, `tunnel ${tunnelId} is unknown or its viewer has left`);
         return;
       }

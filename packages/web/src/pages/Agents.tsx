@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { api } from '../api.js';
 import { AdminPage, useAdminList } from './admin-page.js';
 
 interface Agent {
@@ -11,13 +12,21 @@ interface Agent {
   capacity: { max_sessions?: number; max_cpu?: number; max_memory_gb?: number } | null;
   sessions: number;
   last_heartbeat: string | null;
+  enrolled: boolean;
+  enrolled_at: string | null;
+  enrolled_from: string | null;
+  last_address: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
 }
 
 const unlimited = (n: number | undefined) => (n ? String(n) : '∞');
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '–');
 const age = (iso: string | null) =>
   iso ? `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago` : 'never';
 
-/** Admin view of the agents: what the scheduler sees when it places sessions. */
+/** Admin view of the agents: what the scheduler sees when it places sessions, who enrolled when
+ * and from where, and revocation (the agent is disconnected at once and its id never comes back). */
 export function Agents() {
   const { items: agents, error, run } = useAdminList<Agent>('/api/v1/agents');
   useEffect(() => {
@@ -38,11 +47,14 @@ export function Agents() {
             <th>Sessions / max</th>
             <th>CPU / memory max</th>
             <th>Last heartbeat</th>
+            <th>Enrolled</th>
+            <th>Last address</th>
+            <th></th>
           </tr>
         </thead>
         <tbody>
           {agents.map((a) => (
-            <tr key={a.agent_id} data-agent={a.agent_id} data-status={a.status}>
+            <tr key={a.agent_id} data-agent={a.agent_id} data-status={a.revoked_at ? 'revoked' : a.status}>
               <td>{a.agent_id}</td>
               <td>{a.platform}</td>
               <td title={a.status_reason ?? ''}>{a.status}</td>
@@ -55,6 +67,26 @@ export function Agents() {
                 {unlimited(a.capacity?.max_cpu)} cores / {unlimited(a.capacity?.max_memory_gb)} GB
               </td>
               <td>{age(a.last_heartbeat)}</td>
+              <td title={a.enrolled_from ? `from ${a.enrolled_from}` : ''}>
+                {a.enrolled ? when(a.enrolled_at) : a.revoked_at ? '–' : 'not enrolled'}
+              </td>
+              <td>{a.last_address ?? '–'}</td>
+              <td>
+                {a.revoked_at ? (
+                  <span title={`by ${a.revoked_by ?? '?'}`}>revoked {when(a.revoked_at)}</span>
+                ) : (
+                  <button
+                    type="button"
+                    onClick={() => {
+                      if (!confirm(`Revoke agent ${a.agent_id}? It is disconnected now and can never register again.`))
+                        return;
+                      void run(() => api('POST', `/api/v1/agents/${encodeURIComponent(a.agent_id)}/revoke`));
+                    }}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

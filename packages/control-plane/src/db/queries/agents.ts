@@ -5,7 +5,9 @@ import { ACTIVE_STATES } from './sessions.js';
 type Db = Kysely<Schema>;
 
 export interface AgentRegistration {
-  agentId: string;
+  /** The row authorizeRegistration matched or enrolled. */
+  agentUuid: string;
+  address: string | null;
   platform: string;
   region: string | null;
   pool: string | null;
@@ -15,28 +17,29 @@ export interface AgentRegistration {
   connectionId: string;
 }
 
-/** Creates or takes over the agent's row: online, held by this replica's connection. */
+/** Marks the enrolled agent online, held by this replica's connection; undefined if it was revoked
+ * since its credential was checked. */
 export function upsertAgentOnRegister(db: Db, r: AgentRegistration) {
-  const values = {
-    agent_id: r.agentId,
-    platform: r.platform,
-    region: r.region,
-    pool: r.pool,
-    status: 'online' as const,
-    status_reason: null,
-    capacity: JSON.stringify(r.capacity),
-    metadata: JSON.stringify({ version: r.version }),
-    websocket_conn_id: r.connectionId,
-    replica_id: r.replicaId,
-    last_heartbeat: sql<Date>`NOW()`,
-    updated_at: sql<Date>`NOW()`,
-  };
   return db
-    .insertInto('agents')
-    .values(values)
-    .onConflict((oc) => oc.column('agent_id').doUpdateSet(values))
+    .updateTable('agents')
+    .set({
+      platform: r.platform,
+      region: r.region,
+      pool: r.pool,
+      status: 'online' as const,
+      status_reason: null,
+      capacity: JSON.stringify(r.capacity),
+      metadata: JSON.stringify({ version: r.version }),
+      websocket_conn_id: r.connectionId,
+      replica_id: r.replicaId,
+      last_address: r.address,
+      last_heartbeat: sql<Date>`NOW()`,
+      updated_at: sql<Date>`NOW()`,
+    })
+    .where('id', '=', r.agentUuid)
+    .where('revoked_at', 'is', null)
     .returning(['id', 'agent_id'])
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 /** Marks the agent offline when the connection that holds it closes; a newer connection (maybe on

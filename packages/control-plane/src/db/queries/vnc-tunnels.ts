@@ -16,8 +16,15 @@ export function insertTunnel(
     .execute();
 }
 
+/** The tunnel with the agent its session is assigned to (whose token admits the dial). */
 export function findTunnel(db: Kysely<Schema>, id: string) {
-  return db.selectFrom('vnc_tunnels').selectAll().where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('vnc_tunnels as t')
+    .innerJoin('sessions as s', 's.id', 't.session_id')
+    .selectAll('t')
+    .select('s.agent_id')
+    .where('t.id', '=', id)
+    .executeTakeFirst();
 }
 
 export function deleteTunnel(db: Kysely<Schema>, id: string) {
