@@ -40,9 +40,15 @@ export class AgentSimulator {
     );
   }
 
-  static connect(url: string, token: string | undefined): Promise<AgentSimulator> {
+  static connect(
+    url: string,
+    token: string | undefined,
+    headers: Record<string, string> = {},
+  ): Promise<AgentSimulator> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const socket = new WebSocket(url, {
+        headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
       const simulator = new AgentSimulator(socket);
       socket.once('open', () => resolve(simulator));
       socket.once('unexpected-response', (_req, res) => {

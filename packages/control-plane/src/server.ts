@@ -15,9 +15,10 @@ import { SessionService } from './sessions/session-service.js';
 import { AgentHub, refuseUpgrade } from './hub/agent-hub.js';
 import { AgentMessageHandler } from './hub/agent-message-handler.js';
 import { Metrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { Maintenance } from './maintenance.js';
 import { PoolTakeover } from './pools/pool-takeover.js';
-import { addTunnelToken } from './vnc/tunnel-token.js';
+import { addTunnelToken, deriveTunnelKey } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
 import { buildApp } from './api/build-app.js';
@@ -28,6 +29,8 @@ export interface ControlPlane {
   readonly config: ControlPlaneConfig;
   readonly url: string;
   readonly port: number;
+  /** The port /metrics is served on (METRICS_PORT, or the one picked for 0). */
+  readonly metricsPort: number;
   readonly app: FastifyInstance;
   readonly database: Database;
   readonly hub: AgentHub;
@@ -43,6 +46,8 @@ export interface StartOptions {
   /** An already open database (tests share in-memory PGlite instances). */
   database?: Database;
   loginLimits?: LoginLimits;
+  /** How often old rows are pruned (tests shorten it). */
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   );
 
   const metrics = new Metrics(database);
+  const tunnelKey = deriveTunnelKey(secrets.jwtSecret);
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
@@ -79,7 +85,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     replicaId: config.replicaId,
     logger,
     metrics,
-    completePayload: addTunnelToken(secrets.jwtSecret),
+    completePayload: addTunnelToken(tunnelKey),
   });
   hub.setHandler(
     new AgentMessageHandler({
@@ -119,7 +125,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger: logger.child({ component: 'vnc_proxy' }),
     publicUrl: config.publicUrl,
     idleTimeoutMs: config.vncProxyTimeoutMs,
-    tunnelSecret: secrets.jwtSecret,
+    tunnelSecret: tunnelKey,
     replicaId: config.replicaId,
   });
   app.server.on('upgrade', (request, socket, head) => {
@@ -142,10 +148,22 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger: logger.child({ component: 'maintenance' }),
     heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,
     sessionStartTimeoutMs: config.sessionStartTimeoutMs,
+    pruneIntervalMs: options.pruneIntervalMs,
   });
   maintenance.start();
 
   await app.listen({ port: config.port, host: config.host });
+  const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort, logger).catch(
+    async (error: unknown) => {
+      await app.close();
+      throw new Error(
+        `METRICS_PORT: cannot listen on ${config.host}:${config.metricsPort}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    },
+  );
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   vnc.setReplicaUrl(config.replicaUrl ?? defaultReplicaUrl(config.host, port));
@@ -156,6 +174,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     config,
     url,
     port,
+    metricsPort: metricsServer.port,
     app,
     database,
     hub,
@@ -169,6 +188,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         vnc.stop();
         await hub.stop();
         await app.close();
+        await new Promise((resolve) => metricsServer.server.close(resolve));
         // Buffered heartbeats would otherwise be lost with the process.
         await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows)).catch(() => undefined);
         if (!options.database) await database.close();

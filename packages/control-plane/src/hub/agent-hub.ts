@@ -11,6 +11,7 @@ import { markAgentDisconnected } from '../db/queries/agents.js';
 import { claimCommandsForDelivery } from '../db/queries/commands.js';
 import { COMMANDS_CHANNEL } from '../dispatcher/command-dispatcher.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { insecureDialHost } from './insecure-dial.js';
 import { AgentConnection } from './agent-connection.js';
 import { agentTokenMatches } from './agent-auth.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
@@ -87,6 +88,7 @@ export class AgentHub {
   #accept(ws: WebSocket, request: IncomingMessage) {
     const logger = this.options.logger.child({ component: 'hub', remote: request.socket.remoteAddress });
     const connection = new AgentConnection(randomUUID(), ws, logger, (c, m) => this.#dispatch(c, m));
+    connection.insecureHost = insecureDialHost(request);
     this.#all.add(connection);
     this.options.metrics.wsConnections.inc({ kind: 'agent' });
     const registerTimer = setTimeout(() => {

@@ -1,22 +1,31 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The tunnel HMAC key, derived from JWT_SECRET with HKDF-SHA256 under its own label: one secret to
+ * configure, but a tunnel token and a login token are never made with the same key, so neither can
+ * be turned into the other, and each use can be rotated to a new label on its own.
+ */
+export function deriveTunnelKey(jwtSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', jwtSecret, 'streamspace', 'vnc-tunnel-token v1', 32));
+}
 
 /**
  * The one-time credential an agent presents when it dials a tunnel back. Derived from the tunnel id
  * with the replicas' shared secret, so the token is never stored (commands live in the database)
  * and whichever replica the agent's dial lands on can check it.
  */
-export function tunnelToken(secret: string, tunnelId: string): string {
+export function tunnelToken(secret: string | Buffer, tunnelId: string): string {
   return createHmac('sha256', secret).update(`vnc-tunnel\0${tunnelId}`).digest('base64url');
 }
 
-export function tunnelTokenMatches(secret: string, tunnelId: string, presented: string): boolean {
+export function tunnelTokenMatches(secret: string | Buffer, tunnelId: string, presented: string): boolean {
   const expected = Buffer.from(tunnelToken(secret, tunnelId));
   const given = Buffer.from(presented);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** The hub's completePayload: open_tunnel commands get their token on the way to the agent. */
-export function addTunnelToken(secret: string) {
+export function addTunnelToken(secret: string | Buffer) {
   return (type: string, payload: Record<string, unknown>): Record<string, unknown> =>
     type === 'open_tunnel' && typeof payload.tunnel_id === 'string'
       ? { ...payload, token: tunnelToken(secret, payload.tunnel_id) }

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { findAgentByAgentId, listAgentsWithSessionCounts } from '../../db/queries/agents.js';
 import { NotFoundError } from '../../errors.js';
+import { requireAdmin } from '../../auth/authenticate.js';
 import type { Agent } from '../../db/schema.js';
 import type { ApiContext } from '../context.js';
 import { AgentBody, errors } from '../schemas.js';
@@ -26,15 +27,17 @@ function publicAgent(agent: Agent & { session_count?: number | string | bigint |
 
 export function agentRoutes(app: FastifyInstance, ctx: ApiContext) {
   const security = [{ bearer: [] }];
+  // Agents reveal the platform (hosts, regions, pools, capacity): admins only.
+  const admin = { onRequest: ctx.authenticate, preHandler: requireAdmin };
   app.get(
     '/api/v1/agents',
     {
-      onRequest: ctx.authenticate,
+      ...admin,
       schema: {
-        summary: 'Registered agents with status and load',
+        summary: 'Registered agents with status and load (admin)',
         tags: ['agents'],
         security,
-        response: { 200: Type.Array(AgentBody), ...errors(401) },
+        response: { 200: Type.Array(AgentBody), ...errors(401, 403) },
       },
     },
     async () => (await listAgentsWithSessionCounts(ctx.db)).map(publicAgent),
@@ -43,13 +46,13 @@ export function agentRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { agentId: string } }>(
     '/api/v1/agents/:agentId',
     {
-      onRequest: ctx.authenticate,
+      ...admin,
       schema: {
-        summary: 'One agent by its agent_id',
+        summary: 'One agent by its agent_id (admin)',
         tags: ['agents'],
         security,
         params: Type.Object({ agentId: Type.String({ maxLength: 255 }) }),
-        response: { 200: AgentBody, ...errors(401, 404) },
+        response: { 200: AgentBody, ...errors(401, 403, 404) },
       },
     },
     async (request) => {
