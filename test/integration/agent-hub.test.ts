@@ -156,8 +156,8 @@ forEachDatabase('agent hub and dispatcher', (target) => {
     const deleteCommand = await agent.next('command', (m) => m.payload.type === 'delete_session');
     assert.equal(deleteCommand.payload.session_id, id);
 
-    const metrics = await cp.api('GET', '/metrics', { token: null });
-    assert.match(metrics.body, /streamspace_agent_commands_total\{type="start_session",outcome="completed"\} [1-9]/);
+    const metrics = await cp.metrics();
+    assert.match(metrics, /streamspace_agent_commands_total\{type="start_session",outcome="completed"\} [1-9]/);
     await agent.close();
   });
 

@@ -48,7 +48,7 @@ after(async () => {
 test('streamspace up: embedded database, generated admin password, data kept across restarts', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'streamspace-up-'));
   dirs.push(dataDir);
-  const env = { ...cleanEnv(), STREAMSPACE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+  const env = { ...cleanEnv(), STREAMSPACE_DATA_DIR: dataDir, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1' };
 
   let run = await startUp(env);
   assert.match(run.output(), /Admin login:\s+admin \/ the password in .*admin-password/);
@@ -95,6 +95,7 @@ test('streamspace up without a container engine keeps the control plane up and s
     ...cleanEnv(),
     STREAMSPACE_DATA_DIR: dataDir,
     PORT: '0',
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     DOCKER_HOST: 'unix:///nonexistent/docker.sock',
   });

@@ -640,11 +640,18 @@ test('ingress: WebSocket-friendly timeouts, TLS, and PUBLIC_URL from its host', 
   assert.equal(env(cp, 'PUBLIC_URL').value, 'https://ss.example.org');
 });
 
-test('NetworkPolicies: control plane only on its port, PostgreSQL only from the control plane, agent closed', async () => {
+test('NetworkPolicies: control plane only on its HTTP and metrics ports, PostgreSQL only from the control plane, agent closed', async () => {
   const objects = await render({ set: { 'k8sAgent.enabled': true } });
   const cpLabels = find(objects, 'Deployment', 'streamspace').spec.template.metadata.labels;
   const cpPolicy = find(objects, 'NetworkPolicy', 'streamspace-control-plane');
-  assert.deepEqual(cpPolicy.spec.ingress, [{ ports: [{ protocol: 'TCP', port: 'http' }] }]);
+  assert.deepEqual(cpPolicy.spec.ingress, [
+    {
+      ports: [
+        { protocol: 'TCP', port: 'http' },
+        { protocol: 'TCP', port: 'metrics' },
+      ],
+    },
+  ]);
   for (const [key, value] of Object.entries(cpPolicy.spec.podSelector.matchLabels)) assert.equal(cpLabels[key], value);
   const dbPolicy = find(objects, 'NetworkPolicy', 'streamspace-postgresql');
   const from = dbPolicy.spec.ingress[0].from[0].podSelector.matchLabels;
@@ -656,7 +663,7 @@ test('NetworkPolicies: control plane only on its port, PostgreSQL only from the 
   assert.equal(none.filter((o) => o.kind === 'NetworkPolicy').length, 0);
 });
 
-test('serviceMonitor.enabled scrapes /metrics on the Service port of the control plane', async () => {
+test("serviceMonitor.enabled scrapes /metrics on the Service's metrics port, not the public one", async () => {
   const objects = await render({ set: { 'serviceMonitor.enabled': true, 'serviceMonitor.labels.release': 'prom' } });
   const monitor = find(objects, 'ServiceMonitor', 'streamspace');
   assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1');
@@ -665,8 +672,18 @@ test('serviceMonitor.enabled scrapes /metrics on the Service port of the control
   for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
     assert.equal(service.metadata.labels?.[key], value, key);
   }
-  assert.deepEqual(monitor.spec.endpoints, [{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
-  assert.ok(service.spec.ports.some((p: { name: string }) => p.name === 'http'));
+  assert.deepEqual(monitor.spec.endpoints, [
+    { port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+  ]);
+  assert.deepEqual(
+    service.spec.ports.map((p: { name: string; port: number; targetPort: string }) => [p.name, p.port, p.targetPort]),
+    [
+      ['http', 8080, 'http'],
+      ['metrics', 9090, 'metrics'],
+    ],
+  );
+  const cp = find(objects, 'Deployment', 'streamspace').spec.template.spec.containers[0];
+  assert.equal(cp.env.find((e: { name: string }) => e.name === 'METRICS_PORT').value, '9090');
 });
 
 test('NOTES.txt renders and tells where the admin password is', async () => {

@@ -18,6 +18,8 @@ const makeDriver = async (agentId: string) => {
     pool: POOL,
     network: 'streamspace-sessions',
     vncAccess: 'container-ip',
+    egress: 'internet',
+    localEngine: true,
     readyTimeoutMs: 30_000,
     logger: createAgentLogger('silent'),
   });

@@ -82,7 +82,7 @@ test('heartbeats are written in batches, not one statement each', async () => {
     Array.from({ length: 20 }, (_, i) => AgentSimulator.register(a.wsUrl, AGENT_TOKEN, { agent_id: `batch-${i}` })),
   );
   const flushes = async () => {
-    const text = (await a.api('GET', '/metrics', { token: null })).body as string;
+    const text = await a.metrics();
     return Number(/streamspace_heartbeat_flushes_total (\d+)/.exec(text)?.[1] ?? 0);
   };
   const start = await flushes();

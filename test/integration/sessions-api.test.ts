@@ -248,7 +248,7 @@ forEachDatabase('sessions API', (target) => {
     assert.match(withSessions.body.message, /still has \d+ session/);
   });
 
-  test('OpenAPI document and metrics are served', async () => {
+  test('OpenAPI document is served; metrics only on METRICS_PORT, the public port answers 404', async () => {
     const docs = await cp.api('GET', '/api/docs/json', { token: null });
     assert.equal(docs.status, 200);
     assert.ok(docs.body.paths['/api/v1/sessions'].post, 'session creation documented');
@@ -256,11 +256,15 @@ forEachDatabase('sessions API', (target) => {
     const ui = await cp.api('GET', '/api/docs/', { token: null });
     assert.equal(ui.status, 200);
 
-    const metrics = await cp.api('GET', '/metrics', { token: null });
-    assert.equal(metrics.status, 200);
-    assert.match(metrics.body, /streamspace_sessions\{state="pending"\} \d+/);
-    assert.match(metrics.body, /streamspace_agents\{status="online"\} 0/);
-    assert.match(metrics.body, /streamspace_http_request_duration_seconds_bucket/);
-    assert.match(metrics.body, /streamspace_websocket_connections\{kind="agent"\} 0/);
+    const publicMetrics = await cp.api('GET', '/metrics', { token: null });
+    assert.equal(publicMetrics.status, 404, 'the public port does not serve /metrics');
+    assert.notEqual(cp.cp.metricsPort, cp.cp.port);
+    const metrics = await cp.metrics();
+    assert.match(metrics, /streamspace_sessions\{state="pending"\} \d+/);
+    assert.match(metrics, /streamspace_agents\{status="online"\} 0/);
+    assert.match(metrics, /streamspace_http_request_duration_seconds_bucket/);
+    assert.match(metrics, /streamspace_websocket_connections\{kind="agent"\} 0/);
+    const other = await fetch(`http://127.0.0.1:${cp.cp.metricsPort}/api/v1/sessions`);
+    assert.equal(other.status, 404, 'the metrics port serves nothing else');
   });
 });

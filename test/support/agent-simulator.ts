@@ -54,9 +54,14 @@ export class AgentSimulator {
   }
 
   /** `auth` as a string is the join token sent the way agents before agent identity sent it
-   * (`Authorization: Bearer <AGENT_TOKEN>`, no credential of their own). */
-  static connect(url: string, auth: string | SimulatorAuth | undefined): Promise<AgentSimulator> {
-    const headers: Record<string, string> = {};
+   * (`Authorization: Bearer <AGENT_TOKEN>`, no credential of their own). `extraHeaders` as a proxy
+   * in front of the control plane would add them (X-Forwarded-Proto). */
+  static connect(
+    url: string,
+    auth: string | SimulatorAuth | undefined,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<AgentSimulator> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (typeof auth === 'string') headers.authorization = `Bearer ${auth}`;
     else {
       if (auth?.credential) headers.authorization = `Bearer ${auth.credential}`;

@@ -65,6 +65,13 @@ export class TestControlPlane {
     return { status: response.status, headers: response.headers, body: parsed as T };
   }
 
+  /** The Prometheus text from the metrics listener (METRICS_PORT), not the public port. */
+  async metrics(): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${this.cp.metricsPort}/metrics`);
+    if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+    return response.text();
+  }
+
   async login(username = 'admin', password = ADMIN_PASSWORD): Promise<string> {
     const response = await this.api('POST', '/api/v1/auth/login', { body: { username, password }, token: null });
     if (response.status !== 200) throw new Error(`login as ${username} failed: ${JSON.stringify(response.body)}`);
@@ -102,6 +109,7 @@ export async function startTestControlPlane(fresh: FreshDatabase, options: TestC
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'streamspace-cp-')));
   const env: Record<string, string> = {
     PORT: '0',
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     STREAMSPACE_DATA_DIR: dataDir,

@@ -71,10 +71,14 @@ export function unknownEnv(container: any): string[] {
 export function assertControlPlaneProbes(container: any): void {
   const ports = container.ports as Array<{ name?: string; containerPort: number }>;
   const portEnv = Number(env(container, 'PORT')?.value ?? 8080);
+  const metricsPortEnv = Number(env(container, 'METRICS_PORT')?.value ?? 9090);
   assert.deepEqual(
-    ports.map((p) => p.containerPort),
-    [portEnv],
-    'the container port is the PORT the control plane listens on',
+    ports.map((p) => [p.name, p.containerPort]),
+    [
+      ['http', portEnv],
+      ['metrics', metricsPortEnv],
+    ],
+    'the container ports are the PORT and METRICS_PORT the control plane listens on',
   );
   for (const [probe, path] of [
     ['livenessProbe', '/health'],

@@ -65,6 +65,8 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
     pool,
     network: config.sessionNetwork,
     vncAccess: config.vncAccess,
+    egress: config.sessionEgress,
+    localEngine: endpoint.startsWith('unix:'),
     readyTimeoutMs: config.sessionReadyTimeoutMs,
     logger: logger.child({ component: 'docker' }),
   });

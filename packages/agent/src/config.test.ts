@@ -113,3 +113,16 @@ test('Kubernetes settings: defaults, and bad values named', () => {
     'SESSION_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "always"',
   ]);
 });
+
+test('SESSION_EGRESS: internet by default, none and all accepted, anything else named', () => {
+  const base = { AGENT_ID: 'a', CONTROL_PLANE_URL: 'ws://cp', AGENT_TOKEN: 't'.repeat(16) };
+  const loaded = loadAgentConfig(base, { platform: 'docker' });
+  assert.ok(loaded.ok);
+  assert.equal(loaded.config.sessionEgress, 'internet');
+  for (const policy of ['none', 'all']) {
+    const other = loadAgentConfig({ ...base, SESSION_EGRESS: policy }, { platform: 'docker' });
+    assert.equal(other.ok && other.config.sessionEgress, policy);
+  }
+  const bad = loadAgentConfig({ ...base, SESSION_EGRESS: 'open' }, { platform: 'docker' });
+  assert.deepEqual(!bad.ok && bad.problems, ['SESSION_EGRESS: expected internet, none or all, got "open"']);
+});

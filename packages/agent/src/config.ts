@@ -1,6 +1,7 @@
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { agentIdProblem, formatDuration, parseDuration, type Platform } from '@streamspace/protocol';
+import { SESSION_EGRESS_POLICIES, type SessionEgress } from './drivers/session-egress.js';
 
 export interface AgentConfig {
   agentId: string;
@@ -24,6 +25,8 @@ export interface AgentConfig {
   /** How the agent reaches a session's VNC port: the container's address, or a port published on 127.0.0.1. */
   vncAccess: 'container-ip' | 'loopback-port';
   sessionNetwork: string;
+  /** Where sessions may connect: internet (not the host, private or link-local ranges), none, all. */
+  sessionEgress: SessionEgress;
   /** Kubernetes: the kubeconfig file; undefined = in-cluster config, else ~/.kube/config. */
   kubeconfig: string | undefined;
   /** Kubernetes: the namespace sessions run in. */
@@ -110,6 +113,12 @@ export const AGENT_SETTINGS: AgentSetting[] = [
     env: 'SESSION_NETWORK',
     defaultText: 'streamspace-sessions',
     description: 'Docker bridge network sessions are attached to',
+  },
+  {
+    env: 'SESSION_EGRESS',
+    defaultText: 'internet',
+    description:
+      "Where sessions may connect: internet (the public internet; not the agent's host, private ranges or link-local addresses such as 169.254.169.254), none, or all. Docker: iptables rules for SESSION_NETWORK (needs root on the engine's host; the agent logs an error when it cannot); Kubernetes: Egress rules in each session's NetworkPolicy",
   },
   {
     env: 'KUBECONFIG',
@@ -219,6 +228,10 @@ export function loadAgentConfig(
   if (vncAccess !== 'container-ip' && vncAccess !== 'loopback-port') {
     problems.push(`VNC_ACCESS: expected container-ip or loopback-port, got "${vncAccess}"`);
   }
+  const sessionEgress = get('SESSION_EGRESS') ?? 'internet';
+  if (!(SESSION_EGRESS_POLICIES as readonly string[]).includes(sessionEgress)) {
+    problems.push(`SESSION_EGRESS: expected internet, none or all, got "${sessionEgress}"`);
+  }
   const namespace = get('NAMESPACE') ?? 'streamspace';
   const agentNamespace = get('AGENT_NAMESPACE');
   for (const [name, value] of [
@@ -256,6 +269,7 @@ export function loadAgentConfig(
     dockerHost: get('DOCKER_HOST'),
     vncAccess: vncAccess as AgentConfig['vncAccess'],
     sessionNetwork: get('SESSION_NETWORK') ?? 'streamspace-sessions',
+    sessionEgress: sessionEgress as SessionEgress,
     kubeconfig: get('KUBECONFIG'),
     namespace,
     agentNamespace,

@@ -40,3 +40,6 @@ export {
 export { K8S_LABELS, AGENT_POD_LABEL } from './drivers/kubernetes/labels.js';
 export { vncAuthResponse } from './tunnel/vnc-password.js';
 export { ByteReader } from './tunnel/byte-reader.js';
+export { applyEgressRules, removeEgressRules, EgressNotEnforcedError } from './drivers/docker/egress-firewall.js';
+export { egressChainName } from './drivers/docker/egress-rules.js';
+export { SESSION_EGRESS_POLICIES, BLOCKED_IPV4_RANGES, type SessionEgress } from './drivers/session-egress.js';

@@ -12,3 +12,4 @@ export { openDatabase, fromPGlite, type Database } from './db/database.js';
 export { migrate, readMigrations } from './db/migrate.js';
 export { TokenService } from './auth/tokens.js';
 export { VERSION } from './version.js';
+export { WEB_DIST } from './api/web-ui.js';

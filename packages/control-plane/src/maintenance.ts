@@ -5,6 +5,7 @@ import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import { deleteExpiredTickets } from './db/queries/vnc-tickets.js';
 import { deleteStaleTunnels } from './db/queries/vnc-tunnels.js';
+import { pruneFinishedCommands, pruneLoginFailures } from './db/queries/retention.js';
 import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { Scheduler } from './scheduler/scheduler.js';
@@ -21,12 +22,15 @@ export interface MaintenanceOptions {
   logger: Logger;
   heartbeatTimeoutMs: number;
   sessionStartTimeoutMs: number;
+  /** How often tables that only grow are pruned (default a minute; the first tick prunes). */
+  pruneIntervalMs?: number;
 }
 
 /**
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
- * sessions, re-deliver anything missed. All of it
+ * sessions, re-deliver anything missed, prune expired tickets, old login failures and finished
+ * commands. All of it
  * is idempotent, so replicas running it at once agree.
  */
 export class Maintenance {
@@ -34,6 +38,7 @@ export class Maintenance {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #databaseDown = false;
+  #lastPrune = 0;
 
   constructor(private readonly o: MaintenanceOptions) {
     // At most 1 s (one heartbeat write per second per replica), and a quarter of the timeout so a
@@ -66,6 +71,14 @@ export class Maintenance {
       await scheduler.placePending();
       await deleteExpiredTickets(db);
       await deleteStaleTunnels(db);
+      if (Date.now() - this.#lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
+        this.#lastPrune = Date.now();
+        const pruned = {
+          login_failures: await pruneLoginFailures(db),
+          agent_commands: await pruneFinishedCommands(db),
+        };
+        if (pruned.login_failures + pruned.agent_commands > 0) logger.debug({ pruned }, 'old rows pruned');
+      }
       await hub.sweep();
       if (this.#databaseDown) logger.info('database reachable again; maintenance resumed');
       this.#databaseDown = false;

@@ -17,9 +17,10 @@ import { SessionService } from './sessions/session-service.js';
 import { AgentHub, refuseUpgrade } from './hub/agent-hub.js';
 import { AgentMessageHandler } from './hub/agent-message-handler.js';
 import { Metrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { Maintenance } from './maintenance.js';
 import { PoolTakeover } from './pools/pool-takeover.js';
-import { addTunnelToken } from './vnc/tunnel-token.js';
+import { addTunnelToken, deriveTunnelKey } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
 import { buildApp } from './api/build-app.js';
@@ -30,6 +31,8 @@ export interface ControlPlane {
   readonly config: ControlPlaneConfig;
   readonly url: string;
   readonly port: number;
+  /** The port /metrics is served on (METRICS_PORT, or the one picked for 0). */
+  readonly metricsPort: number;
   readonly app: FastifyInstance;
   readonly database: Database;
   readonly hub: AgentHub;
@@ -47,6 +50,8 @@ export interface StartOptions {
   loginLimits?: Partial<LoginLimits>;
   /** How long a user's row is cached (tests shorten the revocation bound). */
   userCacheTtlMs?: number;
+  /** How often old rows are pruned (tests shorten it). */
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -74,6 +79,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   );
 
   const metrics = new Metrics(database);
+  const tunnelKey = deriveTunnelKey(secrets.jwtSecret);
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
   const access = new UserAccess(db, logger.child({ component: 'auth' }), options.userCacheTtlMs);
   await access.start(database);
@@ -88,7 +94,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     replicaId: config.replicaId,
     logger,
     metrics,
-    completePayload: addTunnelToken(secrets.jwtSecret),
+    completePayload: addTunnelToken(tunnelKey),
   });
   hub.setHandler(
     new AgentMessageHandler({
@@ -132,7 +138,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger: logger.child({ component: 'vnc_proxy' }),
     publicUrl: config.publicUrl,
     idleTimeoutMs: config.vncProxyTimeoutMs,
-    tunnelSecret: secrets.jwtSecret,
+    tunnelSecret: tunnelKey,
     replicaId: config.replicaId,
     access,
   });
@@ -156,10 +162,22 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger: logger.child({ component: 'maintenance' }),
     heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,
     sessionStartTimeoutMs: config.sessionStartTimeoutMs,
+    pruneIntervalMs: options.pruneIntervalMs,
   });
   maintenance.start();
 
   await app.listen({ port: config.port, host: config.host });
+  const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort, logger).catch(
+    async (error: unknown) => {
+      await app.close();
+      throw new Error(
+        `METRICS_PORT: cannot listen on ${config.host}:${config.metricsPort}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    },
+  );
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   vnc.setReplicaUrl(config.replicaUrl ?? defaultReplicaUrl(config.host, port));
@@ -170,6 +188,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     config,
     url,
     port,
+    metricsPort: metricsServer.port,
     app,
     database,
     hub,
@@ -184,6 +203,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         await hub.stop();
         await app.close();
         await access.stop();
+        await new Promise((resolve) => metricsServer.server.close(resolve));
         // Buffered heartbeats would otherwise be lost with the process.
         await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows)).catch(() => undefined);
         if (!options.database) await database.close();

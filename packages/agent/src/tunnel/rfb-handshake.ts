@@ -42,11 +42,13 @@ export async function authenticateToServer(server: Duplex, password: string): Pr
       server.write(Buffer.from([SECURITY_VNC_AUTH]));
       server.write(vncAuthResponse(password, await reader.read(16)));
     } else if (types.includes(SECURITY_NONE)) {
-      server.write(Buffer.from([SECURITY_NONE]));
-    } else {
+      // The session was given a password, so a server without one is not the server it was given
+      // to (or it ignored it): anyone reaching its port could drive the desktop. Refuse it.
       throw new Error(
-        `the VNC server offers security types ${types.join(', ')}; the agent speaks 1 (None) and 2 (VNC)`,
+        `the VNC server offers no authentication (security type 1, None) although this session has a VNC password; refusing it: anyone reaching its port could drive the desktop (check the image's VNC_PASSWORD handling)`,
       );
+    } else {
+      throw new Error(`the VNC server offers security types ${types.join(', ')}; the agent speaks 2 (VNC)`);
     }
     if ((await reader.read(4)).readUInt32BE() !== 0) {
       throw new Error(

@@ -93,3 +93,20 @@ test('a connection that errs mid-handshake fails the read, naming the peer, inst
   stream.destroy(new Error('read ECONNRESET'));
   await assert.rejects(pending, /^Error: the VNC server: read ECONNRESET$/);
 });
+
+test('a server offering no authentication is refused when the agent holds a password for it', async () => {
+  let answered: Buffer | undefined;
+  const server = createServer((socket: Socket) => {
+    socket.write('RFB 003.008\n');
+    socket.once('data', () => {
+      socket.write(Buffer.from([1, 1])); // one security type: None
+      socket.once('data', (chosen: Buffer) => (answered = chosen));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await assert.rejects(authenticateToServer(socket, 's3cret12'), /offers no authentication .*refusing/);
+  assert.equal(answered, undefined, 'the agent did not choose None');
+  socket.destroy();
+  server.close();
+});

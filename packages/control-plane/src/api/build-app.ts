@@ -13,10 +13,11 @@ import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
 import { sessionEventRoutes } from './routes/session-events.js';
 import { serveWebUi } from './web-ui.js';
+import { installSecurityHeaders } from './security-headers.js';
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
-/** The HTTP application: docs, error handling, metrics and every route, no listening yet. */
+/** The HTTP application: docs, error handling, security headers and every route, no listening yet. */
 export async function buildApp(
   ctx: ApiContext,
   logger: Logger,
@@ -45,6 +46,7 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   installErrorHandling(app);
+  installSecurityHeaders(app, publicUrl);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -57,10 +59,6 @@ export async function buildApp(
       'request',
     );
   });
-
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-  );
 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);

@@ -95,6 +95,9 @@ export const TemplateBody = Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
   ...TemplateFields,
+  // Shown to admins only: an image names the registry and build, env may carry configuration.
+  image: Type.Optional(TemplateFields.image),
+  env: Type.Optional(TemplateFields.env),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

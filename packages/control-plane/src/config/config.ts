@@ -16,6 +16,13 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 /** Every setting of the control plane. Nothing else in the control plane reads process.env. */
 export const SETTINGS = {
   port: integer('PORT', 8080, 'HTTP port for the UI, API, agent hub and VNC proxy', 0, 65535),
+  metricsPort: integer(
+    'METRICS_PORT',
+    9090,
+    'Port of the Prometheus /metrics listener (on HOST), kept off the public PORT; 0 picks a free port',
+    0,
+    65535,
+  ),
   host: text('HOST', '0.0.0.0', 'Interface to listen on'),
   publicUrl: url(
     'PUBLIC_URL',
@@ -108,6 +115,7 @@ export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'post
 
 export interface ControlPlaneConfig {
   port: number;
+  metricsPort: number;
   host: string;
   publicUrl: string;
   logLevel: Values['logLevel'];
@@ -185,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     ok: true,
     config: {
       port: v.port,
+      metricsPort: v.metricsPort,
       host: v.host,
       publicUrl: v.publicUrl ?? `http://localhost:${v.port}`,
       logLevel: v.logLevel,

@@ -25,6 +25,8 @@ export class AgentConnection {
   state: ConnectionState = 'awaiting_register';
   agentUuid: string | undefined;
   agentId: string | undefined;
+  /** The host this agent dialled over plain ws:// when not loopback (warned about at registration). */
+  insecureHost: string | undefined;
   #strikes: number[] = [];
   #processing: Promise<void> = Promise.resolve();
 

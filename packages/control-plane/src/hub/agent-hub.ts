@@ -17,6 +17,7 @@ import { markAgentDisconnected } from '../db/queries/agents.js';
 import { claimCommandsForDelivery, completeCommand } from '../db/queries/commands.js';
 import { COMMANDS_CHANNEL } from '../dispatcher/command-dispatcher.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { insecureDialHost } from './insecure-dial.js';
 import { AgentConnection } from './agent-connection.js';
 import { readAgentAuth, upgradeAllowed, type AgentAuth } from './agent-identity.js';
 import { REVOKED_CHANNEL, revokedAmong } from '../db/queries/agent-identity.js';
@@ -132,6 +133,7 @@ export class AgentHub {
     const remote = request.socket.remoteAddress ?? null;
     const logger = this.options.logger.child({ component: 'hub', remote });
     const connection = new AgentConnection(randomUUID(), ws, logger, auth, remote, (c, m) => this.#dispatch(c, m));
+    connection.insecureHost = insecureDialHost(request);
     this.#all.add(connection);
     this.options.metrics.wsConnections.inc({ kind: 'agent' });
     const registerTimer = setTimeout(() => {

@@ -112,6 +112,11 @@ export class AgentMessageHandler {
       },
     });
     connection.logger.info(`Agent registered successfully: ${register.agent_id}`);
+    if (connection.insecureHost)
+      connection.logger.warn(
+        { host: connection.insecureHost },
+        `Agent ${register.agent_id} dialled ws://${connection.insecureHost} without TLS: its token and commands cross the network in clear; give it a wss:// CONTROL_PLANE_URL`,
+      );
     await this.o.hub.announceTakeover(row.id, connection.id);
     await this.#reconcile(row.id, register);
     connection.logger.info(`Agent reconciled: ${register.agent_id}`);

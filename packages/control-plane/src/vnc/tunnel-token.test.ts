@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addTunnelToken, tunnelToken, tunnelTokenMatches } from './tunnel-token.js';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { addTunnelToken, deriveTunnelKey, tunnelToken, tunnelTokenMatches } from './tunnel-token.js';
 
 const SECRET = 'a-secret-shared-by-every-replica-0123456789';
 const ID = '6f1c2a8e-3d4b-4c5d-9e6f-7a8b9c0d1e2f';
@@ -23,4 +24,13 @@ test('only open_tunnel commands get a token, and only on their way to the agent'
   assert.deepEqual(complete('open_tunnel', stored, AGENT), { tunnel_id: ID, token: tunnelToken(SECRET, ID, AGENT) });
   assert.deepEqual(stored, { tunnel_id: ID }, 'the stored payload is not changed');
   assert.deepEqual(complete('stop_session', { a: 1 }, AGENT), { a: 1 });
+});
+
+test('the tunnel key is HKDF-SHA256 of JWT_SECRET, not JWT_SECRET itself', () => {
+  const key = deriveTunnelKey(SECRET);
+  assert.deepEqual(key, Buffer.from(hkdfSync('sha256', SECRET, 'streamspace', 'vnc-tunnel-token v1', 32)));
+  assert.notDeepEqual(key, Buffer.from(SECRET));
+  const plain = createHmac('sha256', SECRET).update(`vnc-tunnel\0${ID}\0${AGENT}`).digest('base64url');
+  assert.notEqual(tunnelToken(key, ID, AGENT), plain, 'a token made with the login-token key is not a tunnel token');
+  assert.ok(!tunnelTokenMatches(key, ID, AGENT, plain));
 });

@@ -30,7 +30,8 @@ export interface VncProxyOptions {
   publicUrl: string;
   idleTimeoutMs: number;
   /** The replicas' shared secret: tunnel tokens are HMACs of the tunnel id under it. */
-  tunnelSecret: string;
+  /** The tunnel HMAC key (deriveTunnelKey of JWT_SECRET). */
+  tunnelSecret: Buffer;
   replicaId: string;
   /** Checks the login that minted a ticket, and ends streams whose login is revoked or expires. */
   access: UserAccess;

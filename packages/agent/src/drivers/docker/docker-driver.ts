@@ -16,6 +16,8 @@ import { VNC_PASSWORD_ENV, newVncPassword, revealVncPassword } from '../../tunne
 import { demuxLogs, lastLines } from './docker-logs.js';
 import { LABELS, containerName, homeVolumeName } from './labels.js';
 import { pullImage } from './image-pull.js';
+import type { SessionEgress } from '../session-egress.js';
+import { enforceSessionEgress } from './egress-firewall.js';
 
 export interface DockerDriverOptions {
   docker: Docker;
@@ -24,6 +26,10 @@ export interface DockerDriverOptions {
   pool: string | undefined;
   network: string;
   vncAccess: 'container-ip' | 'loopback-port';
+  /** SESSION_EGRESS, enforced with iptables rules for the session network (egress-rules.ts). */
+  egress: SessionEgress;
+  /** Whether the engine runs on this host (a unix socket): only then can the agent firewall it. */
+  localEngine: boolean;
   readyTimeoutMs: number;
   logger: Logger;
 }
@@ -72,6 +78,9 @@ export class DockerDriver implements SessionDriver {
           if (!isStatus(e, 409)) throw this.#platformError('creating the session network', e);
         });
     }
+    await enforceSessionEgress(this.#docker, this.o).catch((e: unknown) => {
+      throw this.#platformError('inspecting the session network', e);
+    });
     await this.#watchEvents();
   }
 

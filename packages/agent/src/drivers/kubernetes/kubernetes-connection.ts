@@ -80,6 +80,7 @@ export async function createKubernetesDriver(config: AgentConfig, logger: Logger
     homeSize: config.sessionHomeSize,
     storageClass: config.sessionStorageClass,
     imagePullPolicy: config.sessionImagePullPolicy,
+    egress: config.sessionEgress,
     readyTimeoutMs: config.sessionReadyTimeoutMs,
     logger: logger.child({ component: 'kubernetes' }),
   });

@@ -94,7 +94,7 @@ test('the Service maps 5900 to the pod’s VNC port and selects only this sessio
 });
 
 test("the NetworkPolicy admits VNC only from agent pods in the agent's namespace", () => {
-  const { networkPolicy } = toWire(buildSessionManifests(spec, options));
+  const { networkPolicy } = toWire(buildSessionManifests(spec, { ...options, egress: 'all' }));
   assert.deepEqual(networkPolicy.spec, {
     podSelector: { matchLabels: { app: 'session', 'session-id': spec.sessionId } },
     policyTypes: ['Ingress'],
@@ -110,6 +110,31 @@ test("the NetworkPolicy admits VNC only from agent pods in the agent's namespace
       },
     ],
   });
+});
+
+test('SESSION_EGRESS=internet (the default): egress anywhere but private, link-local and loopback ranges, plus cluster DNS', () => {
+  const { networkPolicy } = toWire(buildSessionManifests(spec, options));
+  assert.deepEqual(networkPolicy.spec?.policyTypes, ['Ingress', 'Egress']);
+  const [anywhere, dns, ...more] = networkPolicy.spec?.egress ?? [];
+  assert.equal(more.length, 0);
+  assert.equal(anywhere?.to?.[0]?.ipBlock?.cidr, '0.0.0.0/0');
+  assert.equal(anywhere?.ports, undefined);
+  for (const range of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '127.0.0.0/8'])
+    assert.ok(anywhere?.to?.[0]?.ipBlock?.except?.includes(range), range);
+  assert.deepEqual(dns, {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
+    ports: [
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ],
+  });
+});
+
+test('SESSION_EGRESS=none: an Egress policy with no rule (nothing allowed); all: no Egress policy', () => {
+  const none = toWire(buildSessionManifests(spec, { ...options, egress: 'none' })).networkPolicy.spec;
+  assert.deepEqual([none?.policyTypes, none?.egress], [['Ingress', 'Egress'], []]);
+  const all = toWire(buildSessionManifests(spec, { ...options, egress: 'all' })).networkPolicy.spec;
+  assert.deepEqual([all?.policyTypes, all?.egress], [['Ingress'], undefined]);
 });
 
 test('a persistent home is a PVC of SESSION_HOME_SIZE in SESSION_STORAGE_CLASS; none without one', () => {

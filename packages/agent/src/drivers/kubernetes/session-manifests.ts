@@ -1,6 +1,8 @@
+import { BLOCKED_IPV4_RANGES, type SessionEgress } from '../session-egress.js';
 import type {
   V1Deployment,
   V1NetworkPolicy,
+  V1NetworkPolicySpec,
   V1OwnerReference,
   V1PersistentVolumeClaim,
   V1Service,
@@ -36,6 +38,32 @@ export interface ManifestOptions {
   /** SESSION_STORAGE_CLASS; undefined = the cluster's default class. */
   storageClass?: string | undefined;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** SESSION_EGRESS; undefined = internet. */
+  egress?: SessionEgress | undefined;
+}
+
+/**
+ * SESSION_EGRESS as NetworkPolicy Egress rules. `internet`: any address outside the blocked ranges
+ * (the node's and pods' addresses are private, 169.254.169.254 is link-local), plus DNS to the
+ * cluster's resolver in kube-system (its pods sit in a private range). `none`: no egress rule, so
+ * nothing. `all`: no Egress policy type at all.
+ */
+export function egressRules(egress: SessionEgress): Pick<V1NetworkPolicySpec, 'policyTypes' | 'egress'> {
+  if (egress === 'all') return { policyTypes: ['Ingress'] };
+  if (egress === 'none') return { policyTypes: ['Ingress', 'Egress'], egress: [] };
+  return {
+    policyTypes: ['Ingress', 'Egress'],
+    egress: [
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...BLOCKED_IPV4_RANGES] } }] },
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+    ],
+  };
 }
 
 export interface SessionManifests {
@@ -182,7 +210,7 @@ export function buildSessionManifests(
     metadata: { name: networkPolicyName(spec.sessionId), namespace: o.namespace, labels, annotations },
     spec: {
       podSelector: { matchLabels: sessionSelector(spec.sessionId) },
-      policyTypes: ['Ingress'],
+      ...egressRules(o.egress ?? 'internet'),
       ingress: [
         {
           // One peer with both selectors: agent pods AND in the agent's namespace (not either).

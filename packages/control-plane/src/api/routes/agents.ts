@@ -37,15 +37,17 @@ function publicAgent(agent: Agent & { session_count?: number | string | bigint |
 export function agentRoutes(app: FastifyInstance, ctx: ApiContext) {
   const security = [{ bearer: [] }];
   const isAdmin = (request: Parameters<typeof caller>[0]) => caller(request).role === 'admin';
+  // Agents reveal the platform (hosts, regions, pools, capacity): admins only.
+  const admin = { onRequest: ctx.authenticate, preHandler: requireAdmin };
   app.get(
     '/api/v1/agents',
     {
-      onRequest: ctx.authenticate,
+      ...admin,
       schema: {
-        summary: 'Registered agents with status, load and enrollment',
+        summary: 'Registered agents with status, load and enrollment (admin)',
         tags: ['agents'],
         security,
-        response: { 200: Type.Array(AgentBody), ...errors(401) },
+        response: { 200: Type.Array(AgentBody), ...errors(401, 403) },
       },
     },
     async (request) => (await listAgentsWithSessionCounts(ctx.db)).map((a) => publicAgent(a, isAdmin(request))),
@@ -54,13 +56,13 @@ export function agentRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { agentId: string } }>(
     '/api/v1/agents/:agentId',
     {
-      onRequest: ctx.authenticate,
+      ...admin,
       schema: {
-        summary: 'One agent by its agent_id',
+        summary: 'One agent by its agent_id (admin)',
         tags: ['agents'],
         security,
         params: Type.Object({ agentId: Type.String({ maxLength: 255 }) }),
-        response: { 200: AgentBody, ...errors(401, 404) },
+        response: { 200: AgentBody, ...errors(401, 403, 404) },
       },
     },
     async (request) => {

@@ -9,9 +9,31 @@ import {
 } from '../../db/queries/templates.js';
 import { requireAdmin } from '../../auth/authenticate.js';
 import { auditRequest } from '../audit-request.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
+import type { Template } from '../../db/schema.js';
 import type { ApiContext } from '../context.js';
 import { CreateTemplateRequest, NameParam, TemplateBody, UpdateTemplateRequest, errors } from '../schemas.js';
+
+/**
+ * Names StreamSpace sets in every session (the VNC password, the session's identity): a template
+ * setting one would override them, e.g. hand every session the same known VNC password.
+ */
+const RESERVED_ENV = /^(VNC_|STREAMSPACE_)/i;
+
+function refuseReservedEnv(env: Record<string, string> | undefined) {
+  const reserved = Object.keys(env ?? {}).find((name) => RESERVED_ENV.test(name));
+  if (reserved)
+    throw new BadRequestError(
+      `env: ${reserved} is reserved (VNC_* and STREAMSPACE_* are set by StreamSpace); choose another name`,
+    );
+}
+
+/** Users see what a template is, not how it is built: image and env are for admins. */
+function forCaller(template: Template, role: string | undefined) {
+  if (role === 'admin') return template;
+  const { image: _image, env: _env, ...rest } = template;
+  return rest;
+}
 
 export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
   const security = [{ bearer: [] }];
@@ -28,7 +50,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: Type.Array(TemplateBody), ...errors(401) },
       },
     },
-    () => listTemplates(ctx.db),
+    async (request) => (await listTemplates(ctx.db)).map((t) => forCaller(t, request.user?.role)),
   );
 
   app.get<{ Params: { name: string } }>(
@@ -46,7 +68,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const template = await findTemplateByName(ctx.db, request.params.name);
       if (!template) throw new NotFoundError('template', request.params.name);
-      return template;
+      return forCaller(template, request.user?.role);
     },
   );
 
@@ -63,6 +85,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
+      refuseReservedEnv(request.body.env);
       const template = await insertTemplate(ctx.db, request.body).catch((error: { code?: string }) => {
         if (error.code === '23505')
           throw new ConflictError(`Template ${JSON.stringify(request.body.name)} already exists; change it with PATCH`);
@@ -87,6 +110,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => {
+      refuseReservedEnv(request.body.env);
       const template = await updateTemplate(ctx.db, request.params.name, request.body);
       if (!template) throw new NotFoundError('template', request.params.name);
       await auditRequest(ctx, request, { action: 'template.update', targetType: 'template', targetId: template.name });

@@ -10,6 +10,7 @@ import { hashSecret } from '../../vnc/vnc-proxy.js';
 import type { ApiContext } from '../context.js';
 import { IdParam, errors } from '../schemas.js';
 import { isUuid } from '../../ids.js';
+import { auditRequest } from '../audit-request.js';
 
 /** A ticket is good for one connection within this window: long enough to open a WebSocket. */
 export const TICKET_TTL_MS = 30_000;
@@ -55,6 +56,14 @@ export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: stri
         tokenVersion: me.grant.tokenVersion,
         tokenExpiresAt: me.grant.expiresAt,
       });
+      // An admin looking at someone else's desktop is on the record: who, when (the row's time), which session.
+      if (session.user_id !== me.userId)
+        await auditRequest(ctx, request, {
+          action: 'session.view',
+          targetType: 'session',
+          targetId: id,
+          details: { owner_user_id: session.user_id },
+        });
       const path = `/vnc/${id}?ticket=${ticket}`;
       return {
         ticket,
