@@ -116,7 +116,7 @@ test('commands for sessions this agent does not have fail, each naming the sessi
   const noTemplate = command('start_session', randomUUID(), { user: 'alice' });
   const result = await next('command_result', (p) => p.command_id === noTemplate);
   assert.equal(result.ok, false);
-  assert.match(result.error, /carries no template/);
+  assert.match(result.error, /start_session payload.*template/);
 });
 
 test('a re-sent command id is answered again from memory, not executed twice', async () => {

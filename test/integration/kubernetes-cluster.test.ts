@@ -6,6 +6,7 @@ import {
   DriverError,
   KubernetesDriver,
   readRfbBanner,
+  revealVncPassword,
   type KubernetesDriverOptions,
 } from '@streamspace/agent';
 import { runDriverContract, xtermSession } from '../support/driver-contract.js';
@@ -115,7 +116,7 @@ describe('KubernetesDriver on a real cluster', () => {
     driver.onUnexpectedExit((id, reason) => exits.push([id, reason]));
   });
 
-  test('start: the objects are admitted (Pod Security restricted), owned by the Deployment; VNC answers at the ready pod; delete removes all four', async () => {
+  test('start: the objects are admitted (Pod Security restricted), owned by the Deployment; the pod runs unprivileged with its limits and home; VNC answers at the ready pod; delete removes them all', async () => {
     const s = xtermSession({ template: { cpu_limit: 0.25, memory_limit_mb: 256 } });
     const endpoint = await driver.start(s, () => undefined);
     assert.equal(await readRfbBanner(endpoint.host, endpoint.port), 'RFB 003.008\n');
@@ -134,21 +135,49 @@ describe('KubernetesDriver on a real cluster', () => {
     assert.deepEqual(plain(policy.metadata?.ownerReferences), owner);
     assert.equal(claim.metadata?.ownerReferences, undefined, 'the home outlives the Deployment');
     assert.equal(claim.status?.phase, 'Bound');
+    // The VNC password lives in the session's Secret (a `view` role cannot read it), not in the
+    // Deployment; the agent answers VNC Authentication with it.
+    const secret = await admin.core.readNamespacedSecret({ name, namespace: NS });
+    assert.deepEqual(plain(secret.metadata?.ownerReferences), owner);
+    const env = deployment.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'VNC_PASSWORD_OBFUSCATED')!;
+    assert.equal(env.value, undefined);
+    assert.deepEqual(plain(env.valueFrom), { secretKeyRef: { name, key: 'vnc-password' } });
+    assert.equal(
+      (await driver.vncEndpoint(s.sessionId)).password,
+      revealVncPassword(Buffer.from(secret.data!['vnc-password']!, 'base64').toString('latin1')),
+    );
 
     const [pod] = await podsOf(s.sessionId);
     assert.equal(pod?.spec?.nodeName, 'streamspace-node');
     assert.equal(endpoint.host, pod?.status?.podIP, 'the agent connects to the ready pod’s own address');
-    assert.equal((await exec(s.sessionId, 'id -u')).trim(), '1000');
+    const inside = await exec(
+      s.sessionId,
+      'id -u; id -g; echo "$STREAMSPACE_SESSION_ID $VNC_PORT"; touch "$HOME/.probe" && echo home-writable; ' +
+        'grep -E "^(NoNewPrivs|CapEff)" /proc/self/status; cat /sys/fs/cgroup/memory/memory.limit_in_bytes ' +
+        '/sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us',
+    );
+    assert.deepEqual(inside.trim().split('\n'), [
+      '1000',
+      '1000',
+      `${s.sessionId} 5900`,
+      'home-writable',
+      'CapEff:\t0000000000000000',
+      'NoNewPrivs:\t1',
+      String(256 * 1024 * 1024),
+      '25000',
+      '100000',
+    ]);
     const namespace = await admin.core.readNamespace({ name: NS });
     assert.equal(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
 
     await driver.delete(s.sessionId);
     await waitFor(
-      'the Deployment, Service, NetworkPolicy and PVC to be gone',
+      'the Deployment, Service, NetworkPolicy, Secret and PVC to be gone',
       async () =>
         (await notFound(() => admin.apps.readNamespacedDeployment({ name, namespace: NS }))) &&
         (await notFound(() => admin.core.readNamespacedService({ name, namespace: NS }))) &&
         (await notFound(() => admin.net.readNamespacedNetworkPolicy({ name, namespace: NS }))) &&
+        (await notFound(() => admin.core.readNamespacedSecret({ name, namespace: NS }))) &&
         (await notFound(() =>
           admin.core.readNamespacedPersistentVolumeClaim({ name: `streamspace-home-${s.sessionId}`, namespace: NS }),
         )) &&

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { buildSessionManifests, ownedBy, toWire, type ManifestOptions, type SessionSpec } from '@streamspace/agent';
 import { xtermSession } from '../support/driver-contract.js';
@@ -27,7 +28,7 @@ const options: ManifestOptions = {
 
 test("every manifest the driver generates is valid against Kubernetes' published schemas", () => {
   const variants = [
-    buildSessionManifests(xterm(), options, 1),
+    buildSessionManifests(xterm(), options, 1, 'pw123456'),
     buildSessionManifests(xterm(), options, 0), // hibernated
     buildSessionManifests(xterm(randomUUID(), { persistent_home: false, env: { LANG: 'C.UTF-8' } }), {
       ...options,
@@ -57,8 +58,12 @@ test("every manifest the driver generates is valid against Kubernetes' published
       new PersistentVolumeClaim(wire.homeClaim as never).validate();
       validated++;
     }
+    if (wire.vncSecret) {
+      new Secret(wire.vncSecret as never).validate();
+      validated++;
+    }
   }
-  assert.equal(validated, 15);
+  assert.equal(validated, 16);
   // The check has teeth: a field of the wrong type is refused, naming where it is.
   const broken = toWire(buildSessionManifests(xterm(), options)).deployment as unknown as {
     spec: { template: { spec: { containers: Array<{ ports: Array<{ containerPort: unknown }> }> } } };

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { WEB_DIST } from '@streamspace/control-plane';
 import { forEachDatabase, PGLITE, type FreshDatabase } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { AgentSimulator } from '../support/agent-simulator.js';
+import { AgentSimulator, simulatorCredential } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
 
 // Issue 11 §5 (and the API side of §4): what the control plane shows, to whom, and what it keeps.
@@ -122,7 +122,11 @@ forEachDatabase('security surface', (target) => {
     assert.equal(warning(`loopback-${target.name}`), false, 'loopback is fine');
 
     const id = `remote-${target.name}`;
-    const remote = await AgentSimulator.connect(cp.wsUrl, AGENT_TOKEN, { host: 'cp.example.com:8080' });
+    const remote = await AgentSimulator.connect(
+      cp.wsUrl,
+      { joinToken: AGENT_TOKEN, credential: simulatorCredential(id) },
+      { host: 'cp.example.com:8080' },
+    );
     agents.push(remote);
     remote.send('register', {
       agent_id: id,

@@ -33,6 +33,7 @@ export const AGENT_ROLE_GRANTS = [
   ...['list', 'watch'].map((v) => `/pods ${v}`),
   '/events list',
   '/pods/log get',
+  ...['get', 'create', 'delete'].map((v) => `/secrets ${v}`),
 ].sort();
 
 /** A Role's rules flattened to `group/resource verb` strings, sorted; duplicates kept so they show. */

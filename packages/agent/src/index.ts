@@ -38,7 +38,7 @@ export {
   type ManifestOptions,
 } from './drivers/kubernetes/session-manifests.js';
 export { K8S_LABELS, AGENT_POD_LABEL } from './drivers/kubernetes/labels.js';
-export { vncAuthResponse } from './tunnel/vnc-password.js';
+export { vncAuthResponse, revealVncPassword } from './tunnel/vnc-password.js';
 export { ByteReader } from './tunnel/byte-reader.js';
 export { applyEgressRules, removeEgressRules, EgressNotEnforcedError } from './drivers/docker/egress-firewall.js';
 export { egressChainName } from './drivers/docker/egress-rules.js';

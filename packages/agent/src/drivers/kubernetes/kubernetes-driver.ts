@@ -7,6 +7,7 @@ import {
   type CoreV1Event,
   type KubeConfig,
   type V1Deployment,
+  type V1EnvVar,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -26,6 +27,7 @@ import {
   homeClaimName,
   serviceName,
   sessionObjectsSelector,
+  vncSecretName,
 } from './labels.js';
 import { assessPod, clip, failureText, podProgress, type PodAssessment } from './pod-status.js';
 import { PodWatch } from './pod-watch.js';
@@ -121,6 +123,14 @@ export class KubernetesDriver implements SessionDriver {
     const ownerReferences = [ownedBy(deployment)];
     const service = { ...m.service, metadata: { ...m.service.metadata, ownerReferences } };
     const networkPolicy = { ...m.networkPolicy, metadata: { ...m.networkPolicy.metadata, ownerReferences } };
+    if (m.vncSecret) {
+      // Before the pod can start (replicas are still 0); a repeated start keeps the first
+      // password (409), which is the one the Deployment's pod reads.
+      const secret = { ...m.vncSecret, metadata: { ...m.vncSecret.metadata, ownerReferences } };
+      await this.#create(`Secret ${secret.metadata.name}`, () =>
+        this.#core.createNamespacedSecret({ namespace, body: secret }),
+      );
+    }
     await this.#create(`NetworkPolicy ${networkPolicy.metadata.name}`, () =>
       this.#net.createNamespacedNetworkPolicy({ namespace, body: networkPolicy }),
     );
@@ -224,6 +234,9 @@ export class KubernetesDriver implements SessionDriver {
       this.#core.deleteNamespacedService({ name: serviceName(sessionId), namespace }),
     );
     await this.#remove(`NetworkPolicy ${name}`, () => this.#net.deleteNamespacedNetworkPolicy({ name, namespace }));
+    await this.#remove(`Secret ${vncSecretName(sessionId)}`, () =>
+      this.#core.deleteNamespacedSecret({ name: vncSecretName(sessionId), namespace }),
+    );
     const claim = homeClaimName(sessionId);
     await this.#remove(`PersistentVolumeClaim ${claim}`, () =>
       this.#core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace }),
@@ -261,8 +274,10 @@ export class KubernetesDriver implements SessionDriver {
       throw new DriverError('not_found', `session ${sessionId} is not running (stopped or hibernated)`);
     }
     const container = deployment.spec?.template.spec?.containers[0];
-    const obfuscated = container?.env?.find((e) => e.name === VNC_PASSWORD_ENV)?.value;
-    const password = obfuscated ? revealVncPassword(obfuscated) : undefined;
+    const password = await this.#vncPassword(
+      sessionId,
+      container?.env?.find((e) => e.name === VNC_PASSWORD_ENV),
+    );
     // The ready pod's own address, as the Service's EndpointSlice lists it (same pod, same
     // readiness), rather than the Service's DNS name: that needs neither cluster DNS nor
     // kube-proxy on the agent's side, so an agent outside the cluster's DNS works as one inside.
@@ -276,6 +291,26 @@ export class KubernetesDriver implements SessionDriver {
     }
     const port = container?.ports?.find((p) => p.name === 'vnc')?.containerPort ?? SERVICE_VNC_PORT;
     return { host: pod.status!.podIP!, port, password };
+  }
+
+  /** The session's VNC password: from its Secret (or, for sessions started before, the plain env value). */
+  async #vncPassword(sessionId: string, env: V1EnvVar | undefined): Promise<string | undefined> {
+    if (!env) return undefined;
+    if (env.value) return revealVncPassword(env.value);
+    const ref = env.valueFrom?.secretKeyRef;
+    if (!ref) return undefined;
+    try {
+      const secret = await this.#core.readNamespacedSecret({ name: ref.name!, namespace: this.o.namespace });
+      const obfuscated = secret.data?.[ref.key];
+      if (!obfuscated) throw new DriverError('platform_error', `Secret ${ref.name} has no key ${ref.key}`);
+      return revealVncPassword(Buffer.from(obfuscated, 'base64').toString('latin1'));
+    } catch (error) {
+      if (error instanceof DriverError) throw error;
+      if (apiStatus(error) === 404) {
+        throw new DriverError('not_found', `session ${sessionId} has no Secret ${ref.name} (its VNC password)`);
+      }
+      throw kubernetesError('platform_error', `reading Secret ${ref.name}`, error);
+    }
   }
 
   /** The session's newest pod that runs, has an address and is ready (its startup probe found VNC listening). */

@@ -69,4 +69,7 @@ export function sessionObjectsSelector(o: { agentId: string; pool?: string | und
 export const deploymentName = (sessionId: string) => `streamspace-session-${sessionId.toLowerCase()}`;
 export const serviceName = deploymentName;
 export const networkPolicyName = deploymentName;
+/** The Secret holding the session's VNC password (vncpasswd's form under `vnc-password`). */
+export const vncSecretName = deploymentName;
+export const VNC_SECRET_KEY = 'vnc-password';
 export const homeClaimName = (sessionId: string) => `streamspace-home-${sessionId.toLowerCase()}`;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSessionManifests, ownedBy, toWire, type ManifestOptions } from './session-manifests.js';
 import { agentLabelValue, agentSelector } from './labels.js';
+import { obfuscateVncPassword } from '../../tunnel/vnc-password.js';
 
 const spec = {
   sessionId: '6ec0c8a9-8bc3-4e8d-b898-1813d4fac11d',
@@ -175,4 +176,17 @@ test('agent ids that are not label values are hashed stably; the selector uses t
   const { deployment } = buildSessionManifests(spec, { ...options, agentId: long });
   assert.equal(deployment.metadata?.labels?.['streamspace.io/agent-id'], agentLabelValue(long));
   assert.equal(deployment.metadata?.annotations?.['streamspace.io/agent-id'], long);
+});
+
+test('the VNC password goes into a Secret the pod reads through secretKeyRef, never into the Deployment', () => {
+  const m = buildSessionManifests(spec, options, 1, 'pw123456');
+  assert.deepEqual(m.vncSecret?.stringData, { 'vnc-password': obfuscateVncPassword('pw123456') });
+  assert.equal(m.vncSecret?.metadata?.name, name);
+  const env = m.deployment.spec!.template.spec!.containers[0]!.env!;
+  assert.deepEqual(
+    env.find((e) => e.name === 'VNC_PASSWORD_OBFUSCATED'),
+    { name: 'VNC_PASSWORD_OBFUSCATED', valueFrom: { secretKeyRef: { name, key: 'vnc-password' } } },
+  );
+  assert.ok(!JSON.stringify(m.deployment).includes(obfuscateVncPassword('pw123456')));
+  assert.equal(buildSessionManifests(spec, options, 1).vncSecret, undefined, 'no password, no Secret');
 });

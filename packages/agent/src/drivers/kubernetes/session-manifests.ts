@@ -5,6 +5,7 @@ import type {
   V1NetworkPolicySpec,
   V1OwnerReference,
   V1PersistentVolumeClaim,
+  V1Secret,
   V1Service,
 } from '@kubernetes/client-node';
 import type { SessionSpec } from '../session-driver.js';
@@ -22,6 +23,8 @@ import {
   homeClaimName,
   networkPolicyName,
   serviceName,
+  vncSecretName,
+  VNC_SECRET_KEY,
 } from './labels.js';
 import { VNC_PASSWORD_ENV, obfuscateVncPassword } from '../../tunnel/vnc-password.js';
 
@@ -72,6 +75,8 @@ export interface SessionManifests {
   networkPolicy: V1NetworkPolicy & { apiVersion: 'networking.k8s.io/v1'; kind: 'NetworkPolicy' };
   /** Only when the template asks for a persistent home. */
   homeClaim?: V1PersistentVolumeClaim & { apiVersion: 'v1'; kind: 'PersistentVolumeClaim' };
+  /** The session's VNC password, when it has one; the pod reads it through secretKeyRef. */
+  vncSecret?: V1Secret & { apiVersion: 'v1'; kind: 'Secret' };
 }
 
 /** What the Deployment selects and its pods carry; the Service and NetworkPolicy select the same. */
@@ -155,7 +160,16 @@ export function buildSessionManifests(
                 { name: 'STREAMSPACE_SESSION_ID', value: spec.sessionId },
                 { name: 'STREAMSPACE_USER', value: spec.user },
                 { name: 'VNC_PORT', value: String(template.vnc_port) },
-                ...(vncPassword ? [{ name: VNC_PASSWORD_ENV, value: obfuscateVncPassword(vncPassword) }] : []),
+                // From the session's Secret, not a plain value: a `view` role reads Deployments
+                // and pods, never Secrets.
+                ...(vncPassword
+                  ? [
+                      {
+                        name: VNC_PASSWORD_ENV,
+                        valueFrom: { secretKeyRef: { name: vncSecretName(spec.sessionId), key: VNC_SECRET_KEY } },
+                      },
+                    ]
+                  : []),
               ],
               ports: [{ name: 'vnc', containerPort: template.vnc_port, protocol: 'TCP' }],
               // Requests equal limits (Guaranteed QoS): the scheduler reserves what the template
@@ -227,6 +241,15 @@ export function buildSessionManifests(
     },
   };
   const manifests: SessionManifests = { deployment, service, networkPolicy };
+  if (vncPassword) {
+    manifests.vncSecret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: vncSecretName(spec.sessionId), namespace: o.namespace, labels, annotations },
+      type: 'Opaque',
+      stringData: { [VNC_SECRET_KEY]: obfuscateVncPassword(vncPassword) },
+    };
+  }
   if (template.persistent_home) {
     manifests.homeClaim = {
       apiVersion: 'v1',
