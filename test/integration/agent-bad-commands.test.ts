@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createAgentLogger, loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
 import { LogCapture } from '../support/log-capture.js';
 import { TEST_DOCKER_HOST, requireContainerEngine } from '../support/podman.js';
+import { testCredentialFile } from '../support/agent-process.js';
 
 // A real agent (real podman driver) facing a scripted control plane that sends it bad commands.
 let server: WebSocketServer;
@@ -74,6 +75,7 @@ before(async () => {
       CONTROL_PLANE_URL: `ws://127.0.0.1:${port}`,
       AGENT_TOKEN: 'x'.repeat(20),
       DOCKER_HOST: TEST_DOCKER_HOST,
+      AGENT_CREDENTIAL_FILE: testCredentialFile(`bad-commands-${process.pid}`),
     },
     { platform: 'docker' },
   );

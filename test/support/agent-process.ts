@@ -1,9 +1,25 @@
+import { rmSync } from 'node:fs';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+
+const CREDENTIALS = join(tmpdir(), `streamspace-test-credentials-${process.pid}`);
+let cleanup = false;
+
+/**
+ * Where a test agent keeps its credential: this test process's temp dir (never the real home),
+ * so a restarted agent of the same id comes back as itself; removed when the process exits.
+ */
+export function testCredentialFile(agentId: string): string {
+  if (!cleanup) {
+    cleanup = true;
+    process.on('exit', () => rmSync(CREDENTIALS, { recursive: true, force: true }));
+  }
+  return join(CREDENTIALS, `${agentId}.credential`);
+}
 
 /** `streamspace agent docker|kubernetes` as its own process, as an operator runs it on another host. */
 export class AgentProcess {
@@ -16,10 +32,8 @@ export class AgentProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  /** Each agent id keeps its credential in this test process's temp dir (not the real home), so a
-   * restarted agent of the same id comes back as itself. */
   static credentialFile(agentId: string): string {
-    return join(tmpdir(), `streamspace-test-credentials-${process.pid}`, `${agentId}.credential`);
+    return testCredentialFile(agentId);
   }
 
   static start(env: Record<string, string>, platform: 'docker' | 'kubernetes' = 'docker'): AgentProcess {

@@ -10,6 +10,7 @@ import {
   type RunningAgent,
 } from '@streamspace/agent';
 import { AGENT_TOKEN } from './control-plane.js';
+import { testCredentialFile } from './agent-process.js';
 
 export const TEST_DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/streamspace-podman.sock';
 export const XTERM_IMAGE = 'streamspace/xterm:latest';
@@ -93,6 +94,7 @@ export async function startDockerAgent(
       CONTROL_PLANE_URL: controlPlaneUrl,
       AGENT_TOKEN,
       DOCKER_HOST: TEST_DOCKER_HOST,
+      AGENT_CREDENTIAL_FILE: testCredentialFile(agentId),
       ...options.env,
     },
     { platform: 'docker' },
