@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { stat, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import WebSocket from 'ws';
 import { CloseCode } from '@streamspace/protocol';
+import { deriveTunnelKey, tunnelToken } from '@streamspace/control-plane';
+import { dialRawTunnel, tunnelUrl } from '@streamspace/agent';
 import { PGLITE, forEachDatabase, sharedPostgres, type FreshDatabase } from '../support/databases.js';
-import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { AGENT_TOKEN, JWT_SECRET, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { AgentSimulator, UNLIMITED, simulatorCredential } from '../support/agent-simulator.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { spawnCollect } from '../support/postgres-server.js';
@@ -103,6 +106,59 @@ forEachDatabase('agent identity', (target) => {
     assert.equal((await other.next('error')).payload.code, 'unknown_command');
     const session = (await cp.api('GET', `/api/v1/sessions/${id}`)).body;
     assert.equal(session.state, 'starting', 'neither report changed the session');
+    await cp.api('DELETE', `/api/v1/sessions/${id}`);
+  });
+
+  test("another agent cannot join a session's VNC tunnel: not with the owner's token, not with one made for itself; the owner's dial streams", async () => {
+    for (const agent of agents.splice(0)) await agent.close();
+    const { agent: owner } = track(await AgentSimulator.register(cp.wsUrl, AGENT_TOKEN, { agent_id: 'tunnel-owner' }));
+    const id = (await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id as string;
+    const start = await owner.next('command', (m) => m.payload.session_id === id);
+    owner.reportStatus(id, 'running');
+    owner.send('command_result', { command_id: start.payload.command_id, ok: true });
+    await waitFor('running', async () => (await cp.api('GET', `/api/v1/sessions/${id}`)).body.state === 'running');
+    track(await AgentSimulator.register(cp.wsUrl, AGENT_TOKEN, { agent_id: 'tunnel-intruder' }));
+    const intruderUuid = (
+      await cp.cp.database.db
+        .selectFrom('agents')
+        .select('id')
+        .where('agent_id', '=', 'tunnel-intruder')
+        .executeTakeFirstOrThrow()
+    ).id;
+
+    const { path } = (await cp.api('POST', `/api/v1/sessions/${id}/connect`)).body as { path: string };
+    const viewer = new WebSocket(`${cp.url.replace('http', 'ws')}${path}`, ['binary'], {
+      headers: { origin: cp.url },
+    });
+    await new Promise((resolve, reject) => viewer.once('open', resolve).once('error', reject));
+    const open = await owner.next('command', (m) => m.payload.type === 'open_tunnel' && m.payload.session_id === id);
+    const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
+    const url = tunnelUrl(cp.wsUrl, tunnelId);
+
+    // The owner's token, copied: the dial names its own agent by its credential.
+    await assert.rejects(
+      dialRawTunnel(url, token, simulatorCredential('tunnel-intruder')),
+      new RegExp(`^Error: HTTP 403: .*tunnel ${tunnelId} belongs to another agent's session`),
+    );
+    // …or the owner's credential missing altogether.
+    await assert.rejects(dialRawTunnel(url, token, ''), /^Error: HTTP 401: .*agent credential/);
+    // The token the control plane would have made for the intruder: tokens bind the session's agent.
+    const ownToken = tunnelToken(deriveTunnelKey(JWT_SECRET), tunnelId, intruderUuid);
+    await assert.rejects(
+      dialRawTunnel(url, ownToken, simulatorCredential('tunnel-intruder')),
+      new RegExp(`^Error: HTTP 401: .*wrong or missing token for tunnel ${tunnelId}`),
+    );
+    assert.equal(viewer.readyState, WebSocket.OPEN, 'refused dials leave the viewer waiting for its agent');
+
+    const { socket: tunnel } = await dialRawTunnel(url, token, simulatorCredential('tunnel-owner'));
+    const atAgent = new Promise<string>((resolve) => tunnel.once('data', (d: Buffer) => resolve(d.toString())));
+    viewer.send(Buffer.from('from the viewer'));
+    assert.equal(await atAgent, 'from the viewer');
+    const atViewer = new Promise<string>((resolve) => viewer.once('message', (d: Buffer) => resolve(d.toString())));
+    tunnel.write('from the agent');
+    assert.equal(await atViewer, 'from the agent');
+    viewer.close();
+    tunnel.destroy();
     await cp.api('DELETE', `/api/v1/sessions/${id}`);
   });
 

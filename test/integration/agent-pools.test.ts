@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { forEachDatabase, sharedPostgres, type FreshDatabase } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { AgentSimulator } from '../support/agent-simulator.js';
+import { AgentSimulator, UNLIMITED, simulatorCredential } from '../support/agent-simulator.js';
+import { CloseCode } from '@streamspace/protocol';
 import { waitFor } from '../support/wait-for.js';
 
 // Agent pools on the control plane, with simulated agents: placement spreads a pool's sessions,
@@ -139,6 +140,78 @@ forEachDatabase('agent pools', (target) => {
     assert.equal(returned.received.filter((m) => m.type === 'command').length, 0);
     await returned.close();
     await b.close();
+  });
+
+  test('a revoked agent’s running session is adopted by its pool at once, not after the heartbeat timeout, and the revoked agent cannot come back for it', async () => {
+    // A long timeout of its own, so "at once" and "after the timeout" cannot be confused.
+    const longTimeoutMs = 10_000;
+    const ownFresh = await target.fresh();
+    const own = await (
+      await startTestControlPlane(ownFresh, { env: { AGENT_HEARTBEAT_TIMEOUT: `${longTimeoutMs}ms` } })
+    ).loginAsAdmin();
+    const connected: AgentSimulator[] = [];
+    try {
+      const pool = unique('docker:engine');
+      const [idA, idB] = [unique('revoked-a'), unique('revoked-b')];
+      const joined = async (agentId: string) => {
+        const { agent } = await AgentSimulator.register(own.wsUrl, AGENT_TOKEN, { agent_id: agentId, pool });
+        connected.push(agent);
+        return agent;
+      };
+      const a = await joined(idA);
+      const id = (await own.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id as string;
+      await runStart(a, id);
+      await waitFor('running', async () => (await own.api('GET', `/api/v1/sessions/${id}`)).body.state === 'running');
+      const b = await joined(idB);
+
+      const revokedAt = Date.now();
+      assert.equal((await own.api('POST', `/api/v1/agents/${idA}/revoke`)).status, 200);
+      const adopt = await b.next(
+        'command',
+        (m) => m.payload.type === 'adopt_session' && m.payload.session_id === id,
+        longTimeoutMs + 10_000,
+      );
+      const elapsed = Date.now() - revokedAt;
+      assert.ok(
+        elapsed < longTimeoutMs / 2,
+        `adopted ${elapsed} ms after the revoke: revocation is final, no need to wait`,
+      );
+      assert.deepEqual(adopt.payload.payload, { from_agent_id: idA });
+      const moved = (await own.api('GET', `/api/v1/sessions/${id}`)).body;
+      assert.equal(moved.agent_id, idB);
+      assert.equal(moved.state, 'running', 'the session keeps running while it changes hands');
+      assert.match(moved.state_reason, new RegExp(`taken over by agent ${idB} .* after agent ${idA} was revoked`));
+
+      // The revoked agent cannot come back to report on the session or take it back.
+      assert.equal((await a.closed()).code, CloseCode.Revoked);
+      await assert.rejects(
+        AgentSimulator.register(own.wsUrl, undefined, {
+          agent_id: idA,
+          pool,
+          sessions: [{ session_id: id, state: 'running' }],
+        }),
+        /401 .*unknown or revoked/,
+      );
+      const withJoinToken = await AgentSimulator.connect(own.wsUrl, {
+        joinToken: AGENT_TOKEN,
+        credential: simulatorCredential(idA),
+      });
+      withJoinToken.send('register', {
+        agent_id: idA,
+        pool,
+        platform: 'docker',
+        version: 'x',
+        capacity: UNLIMITED,
+        sessions: [{ session_id: id, state: 'stopped' }],
+      });
+      assert.equal((await withJoinToken.closed()).code, CloseCode.Revoked);
+      const after = (await own.api('GET', `/api/v1/sessions/${id}`)).body;
+      assert.deepEqual([after.agent_id, after.state], [idB, 'running']);
+    } finally {
+      for (const agent of connected) await agent.close().catch(() => undefined);
+      await own.stop();
+      await ownFresh.close();
+    }
   });
 
   test('a command in flight on the dead agent is re-sent to the new owner; agents without a pool keep their sessions', async () => {

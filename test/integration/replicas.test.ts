@@ -2,7 +2,7 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sharedPostgres } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { AgentSimulator } from '../support/agent-simulator.js';
+import { AgentSimulator, simulatorCredential } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -121,9 +121,9 @@ const openViewerOn = async (replica: TestControlPlane, sessionId: string) => {
   await new Promise((resolve) => viewer.once('open', resolve));
   return { viewer, closed };
 };
-/** What an agent does on open_tunnel (its own dialler): dial the tunnel back, here to replica A. */
-const dialTunnel = async (replica: TestControlPlane, tunnelId: string, token: string) =>
-  (await dialRawTunnel(tunnelUrl(replica.wsUrl, tunnelId), token)).socket;
+/** What agent `agentId` does on open_tunnel (its own dialler): dial the tunnel back, here to replica A. */
+const dialTunnel = async (replica: TestControlPlane, agentId: string, tunnelId: string, token: string) =>
+  (await dialRawTunnel(tunnelUrl(replica.wsUrl, tunnelId), token, simulatorCredential(agentId))).socket;
 const nextMessage = (source: WebSocket | Duplex) =>
   new Promise<string>((resolve) =>
     source instanceof WebSocket
@@ -146,16 +146,24 @@ test('a viewer on replica B streams from a session whose agent is on replica A: 
     .executeTakeFirstOrThrow();
   assert.deepEqual(stored.command_data, { tunnel_id: tunnelId }, 'the token is never stored');
 
-  await assert.rejects(dialTunnel(a, tunnelId, 'forged'), /^Error: HTTP 401: wrong or missing token/);
-  await assert.rejects(dialTunnel(a, randomUUID(), token), /^Error: HTTP 401/, 'a token is good for its tunnel only');
+  await assert.rejects(dialTunnel(a, 'vnc-on-a', tunnelId, 'forged'), /^Error: HTTP 401: wrong or missing token/);
+  await assert.rejects(
+    dialTunnel(a, 'vnc-on-a', randomUUID(), token),
+    /^Error: HTTP 401/,
+    'a token is good for its tunnel only',
+  );
 
   // The agent's dial lands on A (its CONTROL_PLANE_URL); the viewer waits on B.
-  const tunnel = await dialTunnel(a, tunnelId, token);
+  const tunnel = await dialTunnel(a, 'vnc-on-a', tunnelId, token);
   tunnel.write('RFB 003.008\n');
   assert.equal(await nextMessage(viewer), 'RFB 003.008\n');
   viewer.send(Buffer.from('RFB 003.008\n'));
   assert.equal(await nextMessage(tunnel), 'RFB 003.008\n');
-  await assert.rejects(dialTunnel(a, tunnelId, token), /^Error: HTTP 409: .*already joined/, 'a tunnel is joined once');
+  await assert.rejects(
+    dialTunnel(a, 'vnc-on-a', tunnelId, token),
+    /^Error: HTTP 409: .*already joined/,
+    'a tunnel is joined once',
+  );
 
   // The VNC server ends the stream while the agent stays online.
   tunnel.end();
@@ -169,7 +177,7 @@ test('an agent on replica A that dies closes a viewer on replica B with "agent o
   const { viewer, closed } = await openViewerOn(b, sessionId);
   const open = await agent.next('command', (m) => m.payload.type === 'open_tunnel');
   const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
-  const tunnel = await dialTunnel(a, tunnelId, token);
+  const tunnel = await dialTunnel(a, 'dies-on-a', tunnelId, token);
   tunnel.write('RFB 003.008\n');
   await nextMessage(viewer);
   // Both of the agent's connections drop at once, as when its process is killed.
@@ -185,7 +193,7 @@ test('a tunnel for a replica whose REPLICA_URL cannot be reached is refused with
   const open = await agent.next('command', (m) => m.payload.type === 'open_tunnel');
   const { tunnel_id: tunnelId, token } = open.payload.payload as { tunnel_id: string; token: string };
   await assert.rejects(
-    dialTunnel(a, tunnelId, token),
+    dialTunnel(a, 'vnc-for-c', tunnelId, token),
     /^Error: HTTP 502: replica replica-c holding this tunnel's viewer is unreachable at http:\/\/127\.0\.0\.1:1 .*check its REPLICA_URL$/,
   );
   viewer.close();

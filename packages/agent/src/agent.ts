@@ -94,7 +94,12 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const driver = made.driver;
   // A driver made elsewhere belongs to AGENT_POOL, or to no pool (a pool of its own).
   config = { ...config, pool: made.pool };
-  const runner = new CommandRunner(driver, logger.child({ component: 'commands' }), config.controlPlaneUrl);
+  const runner = new CommandRunner(
+    driver,
+    logger.child({ component: 'commands' }),
+    config.controlPlaneUrl,
+    credential.value,
+  );
   let connection: ControlConnection | undefined = undefined;
   const stop = async () => {
     runner.closeAllTunnels();

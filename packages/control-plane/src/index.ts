@@ -13,3 +13,4 @@ export { migrate, readMigrations } from './db/migrate.js';
 export { TokenService } from './auth/tokens.js';
 export { VERSION } from './version.js';
 export { WEB_DIST } from './api/web-ui.js';
+export { deriveTunnelKey, tunnelToken } from './vnc/tunnel-token.js';

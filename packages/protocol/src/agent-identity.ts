@@ -7,6 +7,11 @@
  */
 export const JOIN_TOKEN_HEADER = 'x-streamspace-join-token';
 
+/** A tunnel dial (`/agent/tunnel/{id}`) carries the tunnel token as `Authorization: Bearer` and the
+ * dialling agent's own credential in this header: the token is a bearer secret, so a copy of it in
+ * another agent's hands must not be enough to join the stream. */
+export const AGENT_CREDENTIAL_HEADER = 'x-streamspace-agent-credential';
+
 /** Credentials are written `ssa_` + base64url of 32 random bytes; the prefix lets secret scanners
  * recognise a leaked one. Any secret of at least MIN_CREDENTIAL_LENGTH characters is accepted (the
  * Helm chart generates its own). */

@@ -36,6 +36,8 @@ export class CommandRunner {
     private readonly logger: Logger,
     /** Where tunnels dial back to (the control plane the agent is connected to). */
     private readonly controlPlaneUrl = '',
+    /** This agent's own credential: a tunnel dial presents it beside the tunnel token. */
+    private readonly credential = '',
   ) {}
 
   get openTunnels(): number {
@@ -138,6 +140,7 @@ export class CommandRunner {
         const tunnel = await VncTunnel.open({
           id,
           token,
+          credential: this.credential,
           endpoint: await this.driver.vncEndpoint(sessionId),
           url: tunnelUrl(this.controlPlaneUrl, id),
           logger: this.logger,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
+import { AGENT_CREDENTIAL_HEADER, RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
 import pino from 'pino';
 import { VncTunnel, dialRawTunnel, tunnelUrl } from './vnc-tunnel.js';
 
@@ -39,6 +39,7 @@ test('bytes the control plane sends together with its 101 reach the VNC server, 
   const echoed = new Promise<Buffer>((resolve) => (received = resolve));
   const cp = await fakeControlPlane((request, socket) => {
     assert.equal(request.headers['sec-websocket-protocol'], RAW_TUNNEL_PROTOCOL);
+    assert.equal(request.headers[AGENT_CREDENTIAL_HEADER], 'the-agents-credential', 'who dials, beside the token');
     // Written at once after the 101, before the agent has anything piped: it must not be lost.
     socket.write('hello through the tunnel');
     socket.once('data', received);
@@ -46,6 +47,7 @@ test('bytes the control plane sends together with its 101 reach the VNC server, 
   const tunnel = await VncTunnel.open({
     id: 't1',
     token: 'one-time-token',
+    credential: 'the-agents-credential',
     endpoint: { host: '127.0.0.1', port: (vnc.address() as AddressInfo).port },
     url: cp.url('t1'),
     logger: pino({ level: 'silent' }),
@@ -59,7 +61,7 @@ test('bytes the control plane sends together with its 101 reach the VNC server, 
 
 test("a refused tunnel rejects with the control plane's reason", async () => {
   const { server, url } = await fakeControlPlane(() => undefined);
-  await assert.rejects(dialRawTunnel(url('t3'), 'forged'), /^Error: HTTP 401: wrong token$/);
+  await assert.rejects(dialRawTunnel(url('t3'), 'forged', 'c'), /^Error: HTTP 401: wrong token$/);
   server.close();
 });
 
@@ -72,6 +74,7 @@ test('a VNC port that refuses fails the open before the control plane is dialled
     VncTunnel.open({
       id: 't2',
       token: 'x',
+      credential: 'c',
       endpoint: { host: '127.0.0.1', port },
       url: 'ws://127.0.0.1:1/never',
       logger: pino({ level: 'silent' }),

@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
+import { AGENT_CREDENTIAL_HEADER, RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
 import type { VncEndpoint } from '../drivers/session-driver.js';
 import { authenticateToServer, offerNoAuthToViewer } from './rfb-handshake.js';
 
@@ -22,8 +22,14 @@ export function tunnelUrl(controlPlaneUrl: string, tunnelId: string): string {
  * Dials the control plane for one tunnel: a WebSocket handshake (so proxies pass it) asking for
  * the raw tunnel subprotocol, after which the connection carries VNC bytes unframed. Resolves with
  * the socket and any bytes that arrived with the 101; rejects with the control plane's reason.
+ * `credential` is the agent's own: the control plane admits the tunnel token only from the agent it
+ * was sent to.
  */
-export function dialRawTunnel(url: string, token: string): Promise<{ socket: Duplex; head: Buffer }> {
+export function dialRawTunnel(
+  url: string,
+  token: string,
+  credential: string,
+): Promise<{ socket: Duplex; head: Buffer }> {
   const target = new URL(url);
   const secure = target.protocol === 'wss:' || target.protocol === 'https:';
   const key = randomBytes(16).toString('base64');
@@ -38,6 +44,7 @@ export function dialRawTunnel(url: string, token: string): Promise<{ socket: Dup
       'Sec-WebSocket-Key': key,
       'Sec-WebSocket-Protocol': RAW_TUNNEL_PROTOCOL,
       Authorization: `Bearer ${token}`,
+      [AGENT_CREDENTIAL_HEADER]: credential,
     },
   });
   return new Promise((resolve, reject) => {
@@ -106,6 +113,7 @@ export class VncTunnel {
     endpoint: VncEndpoint;
     url: string;
     token: string;
+    credential: string;
     logger: Logger;
   }): Promise<VncTunnel> {
     const tcp = await new Promise<Socket>((resolve, reject) => {
@@ -124,7 +132,7 @@ export class VncTunnel {
       const fromServer = options.endpoint.password
         ? await authenticateToServer(tcp, options.endpoint.password)
         : Buffer.alloc(0);
-      const dialled = await dialRawTunnel(options.url, options.token).catch((error: Error) => {
+      const dialled = await dialRawTunnel(options.url, options.token, options.credential).catch((error: Error) => {
         throw new Error(`control plane refused tunnel ${options.id}: ${error.message}`);
       });
       link = dialled.socket;

@@ -21,9 +21,10 @@ export interface TakeoverOutcome {
 
 /**
  * Agent pools' failover (architecture.md, "Agent pools"): when an agent of a pool has been offline
- * for the heartbeat timeout, its sessions are handed to the pool's online agents — the rows
- * change owner and the new owner gets `adopt_session` (or the command that was in flight) through
- * the durable dispatcher. The session's container or pod keeps running throughout.
+ * for the heartbeat timeout, or has been revoked (at the next tick: it can never return, so there is
+ * nothing to wait for), its sessions are handed to the pool's online agents — the rows change
+ * owner and the new owner gets `adopt_session` (or the command that was in flight) through the
+ * durable dispatcher. The session's container or pod keeps running throughout.
  *
  * Runs in every replica's maintenance tick; the database decides: one transaction under the
  * placement lock (a takeover changes agents' loads like a placement does), with the dead agent's
@@ -65,17 +66,18 @@ export class PoolTakeover {
           members.map((m) => ({ id: m.id, agentId: m.agent_id, activeSessions: Number(m.active_sessions ?? 0) })),
         );
         const outcome: TakeoverOutcome = { from: dead.agent_id, moved: [] };
+        const gone = dead.revoked_at ? 'was revoked' : 'went offline';
         for (const move of plan) {
           const state = orphans.find((o) => o.id === move.sessionId)!.state;
           const reason =
             state === 'failed' || state === 'deleted'
               ? undefined
-              : `taken over by agent ${move.to.agentId} of pool ${dead.pool} after agent ${dead.agent_id} went offline`;
+              : `taken over by agent ${move.to.agentId} of pool ${dead.pool} after agent ${dead.agent_id} ${gone}`;
           if (!(await reassignSession(trx, move.sessionId, dead.id, move.to.id, reason))) continue;
           await cancelCommands(
             trx,
             move.cancel,
-            `agent ${dead.agent_id} went offline; its pool's agent ${move.to.agentId} took the session over`,
+            `agent ${dead.agent_id} ${gone}; its pool's agent ${move.to.agentId} took the session over`,
           );
           for (const command of move.send) {
             await insertCommand(trx, { agentUuid: move.to.id, sessionId: move.sessionId, ...command });

@@ -5,7 +5,13 @@ import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
-import { RAW_TUNNEL_PROTOCOL, VncClose, websocketAccept, type VncCloseName } from '@streamspace/protocol';
+import {
+  AGENT_CREDENTIAL_HEADER,
+  RAW_TUNNEL_PROTOCOL,
+  VncClose,
+  websocketAccept,
+  type VncCloseName,
+} from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { redeemTicket } from '../db/queries/vnc-tickets.js';
 import { findSession } from '../db/queries/sessions.js';
@@ -19,6 +25,7 @@ import { splice } from './splice.js';
 import { relayUpgrade } from './replica-relay.js';
 import { tunnelTokenMatches } from './tunnel-token.js';
 import { isUuid } from '../ids.js';
+import { diallingAgent } from './dialling-agent.js';
 import type { Grant, UserAccess } from '../auth/user-access.js';
 
 export interface VncProxyOptions {
@@ -221,6 +228,51 @@ export class VncProxy {
       refuseUpgrade(socket, 401, `wrong or missing token for tunnel ${tunnelId}`);
       return;
     }
+    void this.#checkDialler(request, socket, head, stream);
+  }
+
+  /**
+   * The token is a bearer secret: a copy of it (a log, a proxy, another agent's host) must not be
+   * enough, so the dial must also carry the credential of the agent the token was sent to.
+   */
+  async #checkDialler(request: IncomingMessage, socket: Duplex, head: Buffer, stream: Stream) {
+    const tunnelId = stream.tunnelId;
+    socket.pause(); // held until the dialler is known
+    let dialler: string | undefined;
+    try {
+      dialler = await diallingAgent(this.o.db, request);
+    } catch (error) {
+      this.o.logger.error({ err: error, tunnelId }, 'VNC tunnel dialler lookup failed');
+      refuseUpgrade(
+        socket,
+        503,
+        `tunnel ${tunnelId}: the agent credential could not be checked (database unavailable); retry`,
+      );
+      return;
+    }
+    if (dialler === undefined) {
+      refuseUpgrade(
+        socket,
+        401,
+        `tunnel ${tunnelId}: missing, unknown or revoked agent credential in ${AGENT_CREDENTIAL_HEADER}; upgrade the agent`,
+      );
+      return;
+    }
+    if (dialler !== stream.agentUuid) {
+      this.o.logger.warn({ tunnelId, sessionId: stream.sessionId, dialler }, 'VNC tunnel dialled by another agent');
+      refuseUpgrade(socket, 403, `tunnel ${tunnelId} belongs to another agent's session`);
+      return;
+    }
+    if (socket.destroyed) return; // the dialler gave up while we looked it up
+    if (this.#streams.get(tunnelId) !== stream) {
+      refuseUpgrade(socket, 410, `tunnel ${tunnelId} is unknown or its viewer has left`);
+      return;
+    }
+    this.#joinTunnel(request, socket, head, stream);
+  }
+
+  #joinTunnel(request: IncomingMessage, socket: Duplex, head: Buffer, stream: Stream) {
+    const tunnelId = stream.tunnelId;
     if (stream.agentSide) {
       refuseUpgrade(socket, 409, `tunnel ${tunnelId} is already joined`);
       return;
@@ -257,6 +309,7 @@ export class VncProxy {
     socket.on('end', () => socket.destroy());
     splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()));
     if (head.length > 0) socket.unshift(head);
+    socket.resume();
     stream.viewer.resume();
     this.o.logger.info(
       { sessionId: stream.sessionId, tunnelId },

@@ -17,11 +17,13 @@ const UNFINISHED = ['pending', 'sent', 'acked'] as const;
 export function findAbandonedPoolAgents(db: Db, timeoutMs: number, lifecycle: readonly CommandType[], lock: boolean) {
   const query = db
     .selectFrom('agents as a')
-    .select(['a.id', 'a.agent_id', 'a.pool', 'a.platform'])
+    .select(['a.id', 'a.agent_id', 'a.pool', 'a.platform', 'a.revoked_at'])
     .where('a.status', '=', 'offline')
     .where('a.pool', 'is not', null)
     .where((eb) =>
       eb.or([
+        // Revocation is final: the agent can never come back, so nothing is gained by waiting.
+        eb('a.revoked_at', 'is not', null),
         eb('a.last_heartbeat', 'is', null),
         eb('a.last_heartbeat', '<', sql<Date>`NOW() - ${timeoutMs}::double precision * INTERVAL '1 millisecond'`),
       ]),

@@ -1,0 +1,14 @@
+import type { IncomingMessage } from 'node:http';
+import type { Kysely } from 'kysely';
+import { AGENT_CREDENTIAL_HEADER } from '@streamspace/protocol';
+import type { Schema } from '../db/schema.js';
+import { findAgentByCredentialHash } from '../db/queries/agent-identity.js';
+import { hashCredential } from '../hub/agent-identity.js';
+
+/** The uuid of the enrolled, unrevoked agent whose credential a tunnel dial carries, if any. */
+export async function diallingAgent(db: Kysely<Schema>, request: IncomingMessage): Promise<string | undefined> {
+  const header = request.headers[AGENT_CREDENTIAL_HEADER];
+  const credential = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+  if (!credential) return undefined;
+  return (await findAgentByCredentialHash(db, hashCredential(credential)))?.id;
+}
