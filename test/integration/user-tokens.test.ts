@@ -5,23 +5,7 @@ import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { AgentSimulator } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** An open SSE stream: its first bytes have arrived; `ended` resolves with all it received. */
-async function openEvents(cp: TestControlPlane, token: string) {
-  const response = await fetch(`${cp.url}/api/v1/sessions/events`, { headers: { authorization: `Bearer ${token}` } });
-  if (response.status !== 200) return { status: response.status, ended: Promise.resolve('') };
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = decoder.decode((await reader.read()).value);
-  const ended = (async () => {
-    for (;;) {
-      const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
-      if (chunk.done) return text;
-      text += decoder.decode(chunk.value);
-    }
-  })();
-  return { status: 200, ended, cancel: () => reader.cancel() };
-}
+import { openEvents } from '../support/event-stream.js';
 
 const closeOf = (ws: WebSocket) =>
   new Promise<{ code: number; reason: string }>((resolve) =>
@@ -147,12 +131,12 @@ forEachDatabase('user tokens', (target) => {
     const second = await openEvents(cp, token);
     const third = await openEvents(cp, token);
     assert.deepEqual([first.status, second.status, third.status], [200, 200, 429]);
-    await first.cancel?.();
+    await first.cancel();
     await waitFor('a stream slot freed', async () => {
       const next = await openEvents(cp, token);
-      await next.cancel?.();
+      await next.cancel();
       return next.status === 200;
     });
-    await second.cancel?.();
+    await second.cancel();
   });
 });

@@ -24,6 +24,7 @@ import { addTunnelToken, deriveTunnelKey } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
 import { buildApp } from './api/build-app.js';
+import { EventStreamSlots } from './api/event-stream-slots.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -52,6 +53,8 @@ export interface StartOptions {
   userCacheTtlMs?: number;
   /** How often old rows are pruned (tests shorten it). */
   pruneIntervalMs?: number;
+  /** How long a live-update stream's row counts unrefreshed (tests shorten a dead replica's bound). */
+  eventStreamLiveMs?: number;
 }
 
 /**
@@ -119,7 +122,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       limiter: new LoginLimiter(db, options.loginLimits),
       passwords,
       access,
-      maxEventStreamsPerUser: config.userMaxEventStreams,
+      eventStreams: new EventStreamSlots({
+        db,
+        replicaId: config.replicaId,
+        limit: config.userMaxEventStreams,
+        liveMs: options.eventStreamLiveMs,
+      }),
       sessions,
       metrics,
       authenticate: makeAuthenticate(tokens, access),

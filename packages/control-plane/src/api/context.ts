@@ -8,6 +8,7 @@ import type { PasswordGate } from '../auth/password-gate.js';
 import type { UserAccess } from '../auth/user-access.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { EventStreamSlots } from './event-stream-slots.js';
 
 /** What route modules need, handed over by server.ts (no module reaches for globals). */
 export interface ApiContext {
@@ -19,8 +20,8 @@ export interface ApiContext {
   passwords: PasswordGate;
   /** Logins checked against the users' current rows. */
   access: UserAccess;
-  /** Open live-update streams allowed per user on this replica. */
-  maxEventStreamsPerUser: number;
+  /** Live-update stream slots per user, counted across replicas. */
+  eventStreams: EventStreamSlots;
   sessions: SessionService;
   metrics: Metrics;
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;

@@ -70,7 +70,7 @@ export const SETTINGS = {
   userMaxEventStreams: integer(
     'USER_MAX_EVENT_STREAMS',
     5,
-    'Live-update streams (GET /api/v1/sessions/events) a user may hold open on one replica',
+    'Live-update streams (GET /api/v1/sessions/events) a user may hold open, counted across all replicas',
     1,
     1_000,
   ),

@@ -152,6 +152,14 @@ export interface VncTunnelsTable {
   created_at: CreatedAt;
 }
 
+export interface EventStreamsTable {
+  id: string;
+  user_id: string;
+  replica_id: string;
+  opened_at: CreatedAt;
+  seen_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -168,6 +176,7 @@ export interface Schema {
   login_failures: LoginFailuresTable;
   vnc_tickets: VncTicketsTable;
   vnc_tunnels: VncTunnelsTable;
+  event_streams: EventStreamsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

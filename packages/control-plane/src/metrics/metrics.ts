@@ -47,6 +47,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sessionEventQueries = new Counter({
+    name: 'streamspace_session_event_queries_total',
+    help: 'Queries the live-update fan-out ran: one per session change, however many streams receive it',
+    registers: [this.registry],
+  });
+
   constructor(database: Database) {
     collectDefaultMetrics({ register: this.registry });
     wsConnectionsInit(this.wsConnections);

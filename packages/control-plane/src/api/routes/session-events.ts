@@ -17,16 +17,18 @@ interface Listener {
  * sessions for admins), as the same JSON the API returns. Fed by the database trigger's NOTIFY, so
  * changes made on any replica, by users or agents, arrive without polling. Each change is read ONCE
  * and the result fanned out to the streams entitled to it; a stream ends when its login is revoked
- * or expires; a user holds at most USER_MAX_EVENT_STREAMS of them per replica.
+ * or expires; a user holds at most USER_MAX_EVENT_STREAMS of them across all replicas (counted in
+ * the database, see EventStreamSlots).
  */
 export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) {
   const listeners = new Set<Listener>();
-  const perUser = new Map<string, number>();
   const unlisten = await ctx.database.listen(SESSIONS_CHANNEL, (payload) => {
     const [sessionId, userId] = payload.split(' ');
     if (!sessionId || !userId) return;
     const entitled = [...listeners].filter((l) => l.me.role === 'admin' || l.me.userId === userId);
     if (entitled.length === 0) return;
+    // Counted so a test can prove one query per change, whatever the number of streams.
+    ctx.metrics.sessionEventQueries.inc();
     void sessionViews(ctx.db)
       .where('s.id', '=', sessionId)
       .executeTakeFirst()
@@ -37,7 +39,11 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
       })
       .catch(() => undefined);
   });
-  app.addHook('onClose', async () => unlisten());
+  ctx.eventStreams.start();
+  app.addHook('onClose', async () => {
+    await unlisten();
+    await ctx.eventStreams.stop();
+  });
 
   app.get(
     '/api/v1/sessions/events',
@@ -49,16 +55,20 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
         security: [{ bearer: [] }],
       },
     },
-    (request, reply) => {
+    async (request, reply) => {
       const me = caller(request);
-      const open = perUser.get(me.userId) ?? 0;
-      if (open >= ctx.maxEventStreamsPerUser) {
+      const slot = await ctx.eventStreams.reserve(me.userId);
+      if (!slot.ok) {
         throw new TooManyRequestsError(
-          `${me.username} already has ${open} live-update streams open (USER_MAX_EVENT_STREAMS is ${ctx.maxEventStreamsPerUser}); close a tab first`,
+          `${me.username} already has ${slot.open} live-update streams open (USER_MAX_EVENT_STREAMS is ${ctx.eventStreams.limit}); close a tab first`,
           5,
         );
       }
-      perUser.set(me.userId, open + 1);
+      // The client may have left while the slot was reserved: nothing would ever close it then.
+      if (request.raw.socket.destroyed) {
+        await ctx.eventStreams.release(slot.id);
+        return reply.hijack();
+      }
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -82,9 +92,7 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
         clearInterval(keepalive);
         unwatch();
         listeners.delete(listener);
-        const left = (perUser.get(me.userId) ?? 1) - 1;
-        if (left > 0) perUser.set(me.userId, left);
-        else perUser.delete(me.userId);
+        void ctx.eventStreams.release(slot.id);
       });
     },
   );
