@@ -131,6 +131,15 @@ forEachDatabase('live-update streams on one replica', (target) => {
     await fresh.close();
   });
 
+  test('stopping the control plane ends its open streams instead of waiting for the clients to leave', async () => {
+    const other = await (await startTestControlPlane(fresh, { env: { USER_MAX_EVENT_STREAMS: '3' } })).loginAsAdmin();
+    const stream = await openEvents(other, other.token!);
+    assert.equal(stream.status, 200);
+    // Before the fix this never resolved while the stream was open.
+    await other.stop();
+    assert.match(await stream.ended, /event: shutdown/);
+  });
+
   test('the cap holds and a closed stream frees its slot, counted in the database', async () => {
     const token = await cp.createUser('xena');
     const opened = [];

@@ -10,6 +10,7 @@ const KEEPALIVE_MS = 15_000;
 interface Listener {
   me: AuthenticatedUser;
   send(data: string): void;
+  end(): void;
 }
 
 /**
@@ -40,6 +41,11 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
       .catch(() => undefined);
   });
   ctx.eventStreams.start();
+  // A stream never ends by itself: end them all when the server closes, or closing would wait for
+  // every browser to leave (the UI reconnects to another replica or to this one when it is back).
+  app.addHook('preClose', async () => {
+    for (const listener of [...listeners]) listener.end();
+  });
   app.addHook('onClose', async () => {
     await unlisten();
     await ctx.eventStreams.stop();
@@ -77,7 +83,11 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
         connection: 'keep-alive',
       });
       raw.write(': connected\n\n');
-      const listener: Listener = { me, send: (data) => raw.write(data) };
+      const listener: Listener = {
+        me,
+        send: (data) => raw.write(data),
+        end: () => raw.end('event: shutdown\ndata: {"reason":"the control plane is shutting down"}\n\n'),
+      };
       listeners.add(listener);
       const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
       // A revoked or expired login ends the stream: it says why, then closes.
