@@ -5,7 +5,13 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
-import { containerName, egressChainName, removeEgressRules, type RunningAgent } from '@streamspace/agent';
+import {
+  applyEgressRules,
+  containerName,
+  egressChainName,
+  removeEgressRules,
+  type RunningAgent,
+} from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { LogCapture } from '../support/log-capture.js';
@@ -134,4 +140,24 @@ test('all: the agent removes its rules, and the same session reaches both', asyn
   await assert.rejects(run('iptables', ['-w', '-t', 'mangle', '-S', egressChainName(subnet)]), 'the chain is gone');
   assert.equal(await reachable(gateway, cp.cp.port), true, 'the control plane port on the host');
   assert.equal(await reachable(PRIVATE_HOST, PRIVATE_PORT), true, 'a private address');
+});
+
+test('agents of one engine starting together each replace the rules whole: the reply rule stays first', async () => {
+  // A subnet no session uses (RFC 2544's benchmark range): only the chain's contents matter here.
+  const bench = `198.18.${OCTET}.0/24`;
+  const chain = egressChainName(bench);
+  try {
+    // Eight agents' starts at once, alternating policies: each must leave a complete chain.
+    await Promise.all(Array.from({ length: 8 }, (_, i) => applyEgressRules(i % 2 ? 'internet' : 'none', bench)));
+    const rules = (await run('iptables', ['-w', '-t', 'mangle', '-S', chain])).stdout
+      .split('\n')
+      .filter((line) => line.startsWith('-A '));
+    assert.match(rules[0]!, /--ctstate RELATED,ESTABLISHED -j RETURN/, rules.join('\n'));
+    assert.equal(rules.filter((r) => r.includes('ESTABLISHED')).length, 1, 'one policy, not two interleaved');
+    const none = rules.length === 2 && rules[1] === `-A ${chain} -j DROP`;
+    const internet = rules.length > 2 && rules.slice(1).every((r) => !r.endsWith(`-A ${chain} -j DROP`));
+    assert.ok(none || internet, `one whole policy:\n${rules.join('\n')}`);
+  } finally {
+    await removeEgressRules(bench);
+  }
 });

@@ -23,14 +23,32 @@ const succeeds = (args: string[]) =>
     () => false,
   );
 
+/** `iptables-restore` line syntax: arguments with spaces (comments) in double quotes. */
+const restoreArg = (arg: string) => (/^[\w.,:/!=-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`);
+
+/**
+ * Replaces the chain's rules in ONE iptables-restore transaction (with --noflush only the declared
+ * chain is emptied). Filling it rule by rule let two agents of a pool starting together interleave
+ * their refills, leaving DROPs above the rule that lets replies through: the agents' own VNC
+ * connections to new sessions then hung (seen in CI). A transaction is applied whole, under the
+ * xtables lock (-w).
+ */
+async function replaceChain(chain: string, rules: string[][]): Promise<void> {
+  const text = ['*mangle', `:${chain} - [0:0]`, ...rules.map((rule) => rule.map(restoreArg).join(' ')), 'COMMIT', ''];
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('iptables-restore', ['-w', '--noflush'], (error) => (error ? reject(error) : resolve()));
+    child.stdin?.end(text.join('\n'));
+  });
+}
+
 async function hostResolvers(): Promise<string[]> {
   const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
 }
 
 /**
- * Installs (or replaces) the rules for `subnet`: the chain is filled first and hooked last, so a
- * replaced policy is in force as soon as the refill ends. The rules stay when the agent exits on
+ * Installs (or replaces) the rules for `subnet`: the chain is replaced whole first and hooked
+ * last, so a replaced policy is in force at once. The rules stay when the agent exits on
  * purpose: sessions outlive their agent (pools adopt them), and lifting their isolation because
  * the agent stopped would be wrong. `all` removes them, and so does {@link removeEgressRules}.
  */
@@ -38,9 +56,7 @@ export async function applyEgressRules(policy: SessionEgress, subnet: string): P
   if (policy === 'all') return removeEgressRules(subnet);
   const { chain, rules, jumps } = buildEgressRules(policy, subnet, blockedResolvers(await hostResolvers()));
   try {
-    if (!(await succeeds(['-S', chain]))) await iptables(['-N', chain]);
-    await iptables(['-F', chain]);
-    for (const rule of rules) await iptables(rule);
+    await replaceChain(chain, rules);
     for (const jump of jumps) {
       const [hook, ...match] = jump as [string, ...string[]];
       if (!(await succeeds(['-C', hook, ...match]))) await iptables(['-I', hook, '1', ...match]);
