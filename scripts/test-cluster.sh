@@ -550,8 +550,7 @@ EOF
 cmd_env() {
   running kube-apiserver || die "the cluster is not up: run $0 up"
   echo "KUBECONFIG=$KUBECONFIG_PATH"
-  echo "HELM=$BIN/helm"
-  echo "KUBECTL=$BIN/kubectl"
+  cmd_paths
   echo "AUDIT_LOG=$STATE/audit.log"
   echo "ETCD_URL=http://127.0.0.1:$ETCD_PORT"
 }

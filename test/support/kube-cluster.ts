@@ -1,20 +1,20 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { helm as runHelm, repoRoot as REPO_ROOT } from './kube-tools.js';
 
 const run = promisify(execFile);
-export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SCRIPT = 'scripts/test-cluster.sh';
 
-/** The test cluster's etcd, on loopback (scripts/test-cluster.sh): its HTTP gateway compacts. */
-const ETCD_URL = 'http://127.0.0.1:32379';
-
+/** What `scripts/test-cluster.sh env` prints about the running cluster. */
 export interface ClusterTools {
   kubeconfig: string;
-  helm: string;
   kubectl: string;
+  /** The API server's audit log (every ServiceAccount request, metadata only). */
+  auditLog: string;
+  /** etcd on loopback: its HTTP gateway compacts. */
+  etcdUrl: string;
 }
 
 let tools: Promise<ClusterTools> | undefined;
@@ -39,7 +39,12 @@ export function requireCluster(): Promise<ClusterTools> {
       if (!line) throw new Error(`${SCRIPT} env printed no ${key}= line`);
       return line.slice(key.length + 1);
     };
-    return { kubeconfig: value('KUBECONFIG'), helm: value('HELM'), kubectl: value('KUBECTL') };
+    return {
+      kubeconfig: value('KUBECONFIG'),
+      kubectl: value('KUBECTL'),
+      auditLog: value('AUDIT_LOG'),
+      etcdUrl: value('ETCD_URL'),
+    };
   })();
   return tools;
 }
@@ -78,9 +83,8 @@ export async function kubectlWith(args: string[]): Promise<string> {
 }
 
 /** helm as the cluster admin (`helm template` needs no cluster, but the binary comes from the same build). */
-export async function helm(args: string[], input?: string): Promise<string> {
-  const { helm: bin, kubeconfig } = await requireCluster();
-  return exec(bin, ['--kubeconfig', kubeconfig, ...args], input);
+export async function helm(args: string[]): Promise<string> {
+  return runHelm(['--kubeconfig', (await requireCluster()).kubeconfig, ...args]);
 }
 
 /** Copies images from podman into the node's containerd (the node pulls from no registry here). */
@@ -159,14 +163,15 @@ current-context: test
  * resumed from one of them gets 410 Gone.
  */
 export async function compactEtcd(): Promise<number> {
+  const { etcdUrl } = await requireCluster();
   const status = (await (
-    await fetch(`${ETCD_URL}/v3/kv/range`, {
+    await fetch(`${etcdUrl}/v3/kv/range`, {
       method: 'POST',
       body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
     })
   ).json()) as { header: { revision: string } };
   const revision = Number(status.header.revision);
-  const response = await fetch(`${ETCD_URL}/v3/kv/compaction`, {
+  const response = await fetch(`${etcdUrl}/v3/kv/compaction`, {
     method: 'POST',
     body: JSON.stringify({ revision, physical: true }),
   });
@@ -210,11 +215,8 @@ export interface AuditEvent {
 
 /** The API server's audit events (metadata only) of one user, from the cluster's audit log. */
 export async function auditEventsOf(username: string): Promise<AuditEvent[]> {
-  const { stdout } = await run('bash', [SCRIPT, 'env'], { cwd: REPO_ROOT });
-  const path = /^AUDIT_LOG=(.*)$/m.exec(stdout)?.[1];
-  if (!path) throw new Error(`${SCRIPT} env printed no AUDIT_LOG= line`);
   const events: AuditEvent[] = [];
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+  for (const line of (await readFile((await requireCluster()).auditLog, 'utf8')).split('\n')) {
     if (!line.includes(username)) continue;
     const event = JSON.parse(line) as AuditEvent;
     if (event.user.username === username && event.stage !== 'RequestReceived') events.push(event);
