@@ -98,9 +98,12 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   await page.screenshot({ path: `${ARTIFACTS}viewer.png` });
 
   // Paste in: text sent from the viewer's clipboard field becomes the session's clipboard and
-  // PRIMARY selection (Xvnc sets both), which a middle click pastes into the terminal.
+  // PRIMARY selection (Xvnc sets both), which a middle click pastes into the terminal. Xvnc fetches
+  // the text from the browser only when xterm asks for it (RFB extended clipboard), so the paste can
+  // land after the Enter that follows the click: the command ends in `;`, so pastes that pile up on
+  // one line still run, each writing the same file, whichever Enter comes after them.
   const box = (await page.locator('.screen canvas').boundingBox())!;
-  await page.fill('input[aria-label=Clipboard]', 'echo pasted-in-42 > /tmp/paste');
+  await page.fill('input[aria-label=Clipboard]', 'echo pasted-in-42 > /tmp/paste;');
   await page.press('input[aria-label=Clipboard]', 'Enter');
   await page.click('.screen canvas');
   await waitFor(
@@ -116,7 +119,9 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   );
 
   // Copy out: a selection in the session (xterm puts it on CLIPBOARD, Xvnc sends it to viewers)
-  // lands in the viewer's clipboard field.
+  // lands in the viewer's clipboard field. Ctrl+C first abandons a paste that arrived after the
+  // last Enter, which would otherwise prefix the command below.
+  await page.keyboard.press('Control+C');
   await page.keyboard.type('clear; echo copyme12345');
   await page.keyboard.press('Enter');
   await waitFor(
