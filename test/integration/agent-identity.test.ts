@@ -1,7 +1,6 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import WebSocket from 'ws';
 import { CloseCode } from '@streamspace/protocol';
@@ -14,8 +13,8 @@ import { AgentProcess } from '../support/agent-process.js';
 import { spawnCollect } from '../support/postgres-server.js';
 import { TEST_DOCKER_HOST, removeAgentResources, requireContainerEngine } from '../support/podman.js';
 import { waitFor } from '../support/wait-for.js';
+import { STREAMSPACE } from '../support/streamspace-command.js';
 
-const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
 const IMPOSTOR_CREDENTIAL = `ssa_impostor_${'x'.repeat(40)}`;
 const sendRegister = (agent: AgentSimulator, agent_id: string) =>
   agent.send('register', { agent_id, platform: 'docker', version: 'x', capacity: UNLIMITED, sessions: [] });
@@ -236,7 +235,7 @@ test('real agent: enrolls into a 0600 credential file, survives the attack with 
     return agent;
   };
   const cli = (...args: string[]) =>
-    spawnCollect(process.execPath, [CLI, 'agent', ...args], {
+    spawnCollect(process.execPath, [STREAMSPACE, 'agent', ...args], {
       PATH: process.env.PATH,
       STREAMSPACE_URL: cp.url,
       STREAMSPACE_TOKEN: cp.token,
@@ -293,7 +292,7 @@ test('real agent: enrolls into a 0600 credential file, survives the attack with 
     });
     processes.push(third);
     assert.equal(await third.exited, 1, 'it cannot come back, not even with the join token');
-    const noToken = await spawnCollect(process.execPath, [CLI, 'agent', 'list'], { PATH: process.env.PATH });
+    const noToken = await spawnCollect(process.execPath, [STREAMSPACE, 'agent', 'list'], { PATH: process.env.PATH });
     assert.equal(noToken.code, 2);
     assert.match(noToken.stderr, /^STREAMSPACE_TOKEN: required/);
   } finally {

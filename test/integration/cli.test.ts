@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnCollect } from '../support/postgres-server.js';
 import { waitFor } from '../support/wait-for.js';
+import { STREAMSPACE } from '../support/streamspace-command.js';
 
-const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
 const cleanEnv = () => {
   // Only what a user's shell would have: no test secrets leaking in from the runner.
   const { PATH, HOME, LANG } = process.env;
@@ -20,7 +22,7 @@ function startUp(
   env: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'up'], { env });
+    const child = spawn(process.execPath, [STREAMSPACE, 'up'], { env });
     let output = '';
     const onData = (data: Buffer) => {
       output += data.toString();
@@ -110,7 +112,7 @@ test('streamspace up without a container engine keeps the control plane up and s
 });
 
 test('bad configuration fails at start with one line per variable', async () => {
-  const result = await spawnCollect(process.execPath, [CLI, 'server'], {
+  const result = await spawnCollect(process.execPath, [STREAMSPACE, 'server'], {
     ...cleanEnv(),
     PORT: 'http',
     DB_HOST: 'db.example',
@@ -122,7 +124,7 @@ test('bad configuration fails at start with one line per variable', async () => 
     'AGENT_HEARTBEAT_TIMEOUT: expected a duration like 30s, 5m or 1h, got "30"',
     'streamspace: configuration invalid; see the configuration table in README.md',
   ]);
-  const missing = await spawnCollect(process.execPath, [CLI, 'server'], {
+  const missing = await spawnCollect(process.execPath, [STREAMSPACE, 'server'], {
     ...cleanEnv(),
     DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
   });
@@ -132,7 +134,7 @@ test('bad configuration fails at start with one line per variable', async () => 
 });
 
 test('an unreachable PostgreSQL fails the start with a message naming the problem', async () => {
-  const result = await spawnCollect(process.execPath, [CLI, 'server'], {
+  const result = await spawnCollect(process.execPath, [STREAMSPACE, 'server'], {
     ...cleanEnv(),
     DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
     JWT_SECRET: 'j'.repeat(32),
@@ -143,10 +145,14 @@ test('an unreachable PostgreSQL fails the start with a message naming the proble
 });
 
 test('help and unknown commands', async () => {
-  const help = await spawnCollect(process.execPath, [CLI, 'help'], cleanEnv());
+  const help = await spawnCollect(process.execPath, [STREAMSPACE, 'help'], cleanEnv());
   assert.equal(help.code, 0);
   assert.match(help.stdout, /up\s+all-in-one/);
-  const unknown = await spawnCollect(process.execPath, [CLI, 'launch'], cleanEnv());
+  // As the README types it, from the clone: npm's link to the command, found by npx.
+  const npx = await spawnCollect('npx', ['--no', 'streamspace', 'help'], cleanEnv(), { cwd: REPO });
+  assert.equal(npx.code, 0, npx.stderr);
+  assert.equal(npx.stdout, help.stdout);
+  const unknown = await spawnCollect(process.execPath, [STREAMSPACE, 'launch'], cleanEnv());
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "launch"/);
 });

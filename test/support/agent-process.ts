@@ -1,10 +1,8 @@
 import { rmSync } from 'node:fs';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+import { STREAMSPACE } from './streamspace-command.js';
 
 const CREDENTIALS = join(tmpdir(), `streamspace-test-credentials-${process.pid}`);
 let cleanup = false;
@@ -40,7 +38,7 @@ export class AgentProcess {
     const { PATH, HOME } = process.env;
     const credential = { AGENT_CREDENTIAL_FILE: AgentProcess.credentialFile(env.AGENT_ID ?? 'agent') };
     return new AgentProcess(
-      spawn(process.execPath, [CLI, 'agent', platform], { env: { PATH, HOME, ...credential, ...env } }),
+      spawn(process.execPath, [STREAMSPACE, 'agent', platform], { env: { PATH, HOME, ...credential, ...env } }),
     );
   }
 

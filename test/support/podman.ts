@@ -35,7 +35,7 @@ export async function requireContainerEngine(images: string[] = [XTERM_IMAGE]): 
       await docker.getImage(image).inspect();
     } catch (error) {
       const name = image.replace(/^streamspace\/|:latest$/g, '');
-      throw new Error(`image ${image} is missing; build it with: node packages/cli/dist/main.js image build ${name}`, {
+      throw new Error(`image ${image} is missing; build it with: npx streamspace image build ${name}`, {
         cause: error,
       });
     }

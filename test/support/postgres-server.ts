@@ -117,9 +117,9 @@ export class PostgresServer {
 }
 
 /** Runs a child process to completion; used for the CLI tests. */
-export function spawnCollect(command: string, args: string[], env: NodeJS.ProcessEnv) {
+export function spawnCollect(command: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { env });
+    const child = spawn(command, args, { env, cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
