@@ -57,10 +57,10 @@ const VARIANTS: Record<string, RenderOptions['set']> = {
     'k8sAgent.enabled': true,
     'networkPolicy.enabled': false,
   },
-  'agent with sessions in a namespace the chart creates': {
+  'agent with sessions in an existing namespace': {
     'k8sAgent.enabled': true,
-    'k8sAgent.createSessionNamespace': true,
-    'k8sAgent.config.sessionNamespace': 'streamspace-sessions',
+    'k8sAgent.createSessionNamespace': false,
+    'k8sAgent.config.sessionNamespace': 'desktops',
   },
 };
 
@@ -241,8 +241,8 @@ test('port, Service and agent URL follow controlPlane.port and service.port', as
 test('k8sAgent.enabled renders the agent Deployment, its ServiceAccount and a Role with exactly the verbs it uses', async () => {
   const objects = await render({ set: { 'k8sAgent.enabled': true } });
   const deployment = find(objects, 'Deployment', 'streamspace-k8s-agent');
-  // The seed's check: `kubectl auth can-i create deployments -n streamspace --as
-  // system:serviceaccount:streamspace:streamspace-agent` must answer yes.
+  // Sessions run in a namespace of their own (`<release>-sessions`), which the chart creates; the
+  // agent's Role is there and nowhere else.
   const sa = find(objects, 'ServiceAccount', 'streamspace-agent');
   const role = find(objects, 'Role', 'streamspace-agent');
   const binding = find(objects, 'RoleBinding', 'streamspace-agent');
@@ -263,7 +263,7 @@ test('k8sAgent.enabled renders the agent Deployment, its ServiceAccount and a Ro
   for (const unset of ['REGION', 'SESSION_STORAGE_CLASS', 'SESSION_HOME_SIZE', 'SESSION_IMAGE_PULL_POLICY']) {
     assert.equal(env(agent, unset), undefined, `${unset} is left to the agent's default`);
   }
-  assert.equal(env(agent, 'NAMESPACE').value, 'streamspace');
+  assert.equal(env(agent, 'NAMESPACE').value, 'streamspace-sessions');
   assert.deepEqual(env(agent, 'AGENT_NAMESPACE').valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
   assert.equal(env(agent, 'CONTROL_PLANE_URL').value, 'ws://streamspace.streamspace.svc:8080/agent/ws');
   assert.deepEqual(env(agent, 'AGENT_TOKEN').valueFrom.secretKeyRef, {
@@ -277,7 +277,8 @@ test('k8sAgent.enabled renders the agent Deployment, its ServiceAccount and a Ro
   );
 
   assert.deepEqual(roleGrants(role), AGENT_ROLE_GRANTS);
-  assert.equal(role.metadata.namespace, 'streamspace');
+  assert.equal(role.metadata.namespace, 'streamspace-sessions');
+  assert.equal(binding.metadata.namespace, 'streamspace-sessions');
   assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'streamspace' }]);
 });
@@ -287,6 +288,7 @@ test('k8sAgent.config: session namespace, id, URL and limits reach the agent; th
     namespace: 'streamspace-system',
     set: {
       'k8sAgent.enabled': true,
+      'k8sAgent.createSessionNamespace': false,
       'k8sAgent.config.sessionNamespace': 'sessions',
       'k8sAgent.config.agentId': 'k8s-prod-1',
       'k8sAgent.config.controlPlaneURL': 'wss://streamspace.example.com',
@@ -322,31 +324,35 @@ test('k8sAgent.config: session namespace, id, URL and limits reach the agent; th
   );
 });
 
-test('k8sAgent.createSessionNamespace creates the session namespace enforcing restricted Pod Security, kept on uninstall', async () => {
-  const objects = await render({ set: VARIANTS['agent with sessions in a namespace the chart creates'] });
+test('by default the chart creates <release>-sessions for sessions, enforcing restricted Pod Security, kept on uninstall', async () => {
+  const objects = await render({ set: { 'k8sAgent.enabled': true } });
   const namespace = find(objects, 'Namespace', 'streamspace-sessions');
   assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
   assert.equal(namespace.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'sessions outlive the release');
   assert.equal(find(objects, 'Role', 'streamspace-agent').metadata.namespace, 'streamspace-sessions');
   const [agent] = find(objects, 'Deployment', 'streamspace-k8s-agent').spec.template.spec.containers;
   assert.equal(env(agent, 'NAMESPACE').value, 'streamspace-sessions');
-  // The release namespace is helm's to create (--create-namespace), not the chart's.
-  const sets: Array<RenderOptions['set']> = [
-    { 'k8sAgent.enabled': true, 'k8sAgent.createSessionNamespace': true },
-    {
-      'k8sAgent.enabled': true,
-      'k8sAgent.createSessionNamespace': true,
-      'k8sAgent.config.sessionNamespace': 'streamspace',
-    },
-  ];
-  for (const set of sets) {
-    assert.match(
-      await helmFails(renderRaw({ set }), JSON.stringify(set)),
-      /k8sAgent\.createSessionNamespace: .*release namespace/,
-    );
-  }
-  const notes = await renderNotes({ set: { 'k8sAgent.enabled': true } });
-  assert.match(notes, /kubectl label namespace streamspace pod-security\.kubernetes\.io\/enforce=restricted/);
+  assert.doesNotMatch(await renderNotes({ set: { 'k8sAgent.enabled': true } }), /kubectl label namespace/);
+  // Sessions in the release namespace (helm's to create, with --create-namespace): the chart does
+  // not make a Namespace object, and its notes say to label it.
+  const inRelease = { 'k8sAgent.enabled': true, 'k8sAgent.config.sessionNamespace': 'streamspace' };
+  const objectsInRelease = await render({ set: inRelease });
+  assert.equal(
+    objectsInRelease.find((o) => o.kind === 'Namespace'),
+    undefined,
+  );
+  assert.equal(find(objectsInRelease, 'Role', 'streamspace-agent').metadata.namespace, 'streamspace');
+  assert.match(
+    await renderNotes({ set: inRelease }),
+    /kubectl label namespace streamspace pod-security\.kubernetes\.io\/enforce=restricted/,
+  );
+  // An existing namespace of the user's: not created either, and the notes name it.
+  const existing = VARIANTS['agent with sessions in an existing namespace'];
+  assert.equal(
+    (await render({ set: existing })).find((o) => o.kind === 'Namespace'),
+    undefined,
+  );
+  assert.match(await renderNotes({ set: existing }), /kubectl label namespace desktops pod-security/);
 });
 
 test('every pod the chart makes is admitted where the restricted Pod Security level is enforced', async () => {

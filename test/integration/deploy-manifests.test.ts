@@ -39,7 +39,10 @@ test('every file in deploy/manifests validates against the Kubernetes schemas', 
     assert.ok(objects.length > 0, `${file} holds objects`);
     for (const object of objects) {
       assert.doesNotThrow(() => validateKubernetesObject(object), file);
-      if (object.kind !== 'Namespace') assert.equal(object.metadata.namespace, 'streamspace', `${file}: namespaced`);
+      if (object.kind === 'Namespace') continue;
+      // The agent's Role (and its binding) lives where sessions run, and only there.
+      const expected = /^Role/.test(object.kind) ? 'streamspace-sessions' : 'streamspace';
+      assert.equal(object.metadata.namespace, expected, `${file}: ${object.kind} ${object.metadata.name}`);
     }
   }
 });
@@ -74,10 +77,12 @@ test('manifests: control plane probes, real settings, admin password from its Se
   assert.equal(find(objects, 'Service', 'streamspace').spec.ports[0].targetPort, 'http');
 });
 
-test('manifests: the namespace enforces the restricted Pod Security level, and every pod meets it', async () => {
+test('manifests: both namespaces enforce the restricted Pod Security level, and every pod meets it', async () => {
   const objects = await allManifestObjects();
-  const labels = find(objects, 'Namespace', 'streamspace').metadata.labels ?? {};
-  assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+  for (const namespace of ['streamspace', 'streamspace-sessions']) {
+    const labels = find(objects, 'Namespace', namespace).metadata.labels ?? {};
+    assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted', namespace);
+  }
   const owners = new Set(containers(objects).map((c) => c.owner));
   assert.ok(owners.size >= 2);
   for (const owner of owners) {
@@ -95,6 +100,9 @@ test('manifests: the agent has the agreed label, command and a Role with exactly
   assert.equal(agent.image, 'streamspace/agent:0.1.0');
   assert.deepEqual(agent.args, ['agent', 'kubernetes']);
   assert.equal(env(agent, 'CONTROL_PLANE_URL').value, 'ws://streamspace.streamspace.svc:8080/agent/ws');
+  assert.equal(env(agent, 'NAMESPACE').value, 'streamspace-sessions');
+  const binding = find(objects, 'RoleBinding', 'streamspace-agent');
+  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'streamspace-agent', namespace: 'streamspace' }]);
   assert.deepEqual(roleGrants(find(objects, 'Role', 'streamspace-agent')), AGENT_ROLE_GRANTS);
   assert.equal(objects.filter((o) => /Cluster/.test(o.kind)).length, 0);
 });

@@ -18,6 +18,8 @@ import { helm, kubectl, kubectlWith, loadImages, requireCluster } from '../suppo
 // as the chart's ServiceAccount, a session whose pod runs on the node and streams to Chromium, and
 // a pool of two agents that takes over when one is SIGKILLed.
 const NS = 'streamspace';
+// Where the chart puts sessions by default (<release>-sessions), and so where the agents run them.
+const SESSIONS_NS = 'streamspace-sessions';
 const RELEASE = 'streamspace';
 const CHART = 'deploy/helm/streamspace';
 const HEARTBEAT_TIMEOUT_MS = 3000;
@@ -30,7 +32,7 @@ const agents: AgentProcess[] = [];
 before(async () => {
   await requireCluster();
   dir = await mkdtemp(join(tmpdir(), 'streamspace-k8s-e2e-'));
-  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true']);
+  for (const ns of [NS, SESSIONS_NS]) await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true']);
   // As the README says: the namespace first, labelled for Pod Security, then the chart into it.
   await kubectl(['create', 'namespace', NS]);
   await kubectl(['label', 'namespace', NS, 'pod-security.kubernetes.io/enforce=restricted']);
@@ -43,14 +45,24 @@ after(async () => {
   await cp?.stop();
   await fresh?.close();
   await helm(['uninstall', RELEASE, '-n', NS, '--wait']).catch(() => undefined);
-  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  // The session namespace is kept on uninstall (it holds the sessions' home volumes).
+  for (const ns of [NS, SESSIONS_NS]) {
+    await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The objects a release rendered, as `kind/name`, from helm's own manifest of it. */
-async function releaseObjects(): Promise<string[]> {
+/** Fails unless every object of the release exists, each looked up in its own namespace. */
+async function assertReleaseObjectsExist(): Promise<string[]> {
   const manifest = await helm(['get', 'manifest', RELEASE, '-n', NS]);
-  return [...manifest.matchAll(/^kind: (\S+)\nmetadata:\n {2}name: (\S+)/gm)].map((m) => `${m[1]}/${m[2]}`);
+  const objects = manifest.split(/^---$/m).filter((doc) => /^kind: /m.test(doc));
+  for (const doc of objects) {
+    const kind = /^kind: (\S+)/m.exec(doc)![1]!;
+    const name = /^metadata:\n(?: {2}.*\n)*? {2}name: (\S+)/m.exec(doc)![1]!;
+    const namespace = /^metadata:\n(?: {2}.*\n)*? {2}namespace: (\S+)/m.exec(doc)?.[1] ?? NS;
+    await kubectl(['get', kind.toLowerCase(), name, '-n', namespace, '-o', 'name']);
+  }
+  return objects;
 }
 
 const secretData = async (name: string) =>
@@ -58,12 +70,8 @@ const secretData = async (name: string) =>
 
 test('helm install with the defaults: every object is admitted; the seed’s password command answers', async () => {
   await helm(['install', RELEASE, CHART, '-n', NS]);
-  const objects = await releaseObjects();
-  assert.ok(objects.length >= 5, objects.join(' '));
-  for (const object of objects) {
-    const [kind, name] = object.split('/');
-    await kubectl(['get', kind!.toLowerCase(), name!, '-n', NS, '-o', 'name']);
-  }
+  const objects = await assertReleaseObjectsExist();
+  assert.ok(objects.length >= 5, objects.join('---'));
   // The seed troubleshooting guide's command, as written.
   const password = await kubectl([
     'get',
@@ -119,23 +127,30 @@ test('helm uninstall keeps the secrets marked keep; a new install with the agent
     '--set',
     'postgresql.enabled=true',
   ]);
-  for (const object of await releaseObjects()) {
-    const [kind, name] = object.split('/');
-    await kubectl(['get', kind!.toLowerCase(), name!, '-n', NS, '-o', 'name']);
-  }
+  const objects = await assertReleaseObjectsExist();
+  assert.ok(
+    objects.some((doc) => /^kind: Namespace$/m.test(doc)),
+    'the chart made the session namespace',
+  );
   assert.deepEqual(await secretData('streamspace-admin-credentials'), kept);
-  // The seed troubleshooting guide's permission check, as written.
-  const canI = await kubectl([
-    'auth',
-    'can-i',
-    'create',
-    'deployments',
-    '-n',
-    NS,
-    '--as',
-    'system:serviceaccount:streamspace:streamspace-agent',
-  ]);
-  assert.equal(canI.trim(), 'yes');
+  // The seed troubleshooting guide's permission check, pointed at where sessions now run: yes
+  // there, and no beside the control plane (kubectl exits 1 when it answers no).
+  const canI = (namespace: string) =>
+    kubectl([
+      'auth',
+      'can-i',
+      'create',
+      'deployments',
+      '-n',
+      namespace,
+      '--as',
+      'system:serviceaccount:streamspace:streamspace-agent',
+    ]).catch((error: Error) => error.message);
+  assert.equal((await canI(SESSIONS_NS)).trim(), 'yes');
+  // `no` goes to stdout, which kubectl's failure does not carry: exit status 1 and nothing on stderr.
+  assert.match(await canI(NS), /exited with 1:\s*$/);
+  const labels = JSON.parse(await kubectl(['get', 'namespace', SESSIONS_NS, '-o', 'jsonpath={.metadata.labels}']));
+  assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
 });
 
 /**
@@ -180,7 +195,7 @@ async function agentKubeconfig(file: string): Promise<void> {
     '--user',
     'agent',
     '--namespace',
-    NS,
+    SESSIONS_NS,
   ]);
   await kubectlWith(['config', 'use-context', 'remote', '--kubeconfig', file]);
 }
@@ -195,7 +210,7 @@ async function startKubernetesAgent(agentId: string): Promise<AgentProcess> {
       CONTROL_PLANE_URL: cp!.url,
       AGENT_TOKEN,
       KUBECONFIG: kubeconfig,
-      NAMESPACE: NS,
+      NAMESPACE: SESSIONS_NS,
       HEARTBEAT_INTERVAL: '500ms',
     },
     'kubernetes',
@@ -214,7 +229,9 @@ const waitState = (id: string, state: string, timeoutMs = 120_000) =>
     100,
   );
 const podOf = async (id: string) => {
-  const list = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-l', `session-id=${id}`, '-o', 'json'])) as {
+  const list = JSON.parse(
+    await kubectl(['get', 'pods', '-n', SESSIONS_NS, '-l', `session-id=${id}`, '-o', 'json']),
+  ) as {
     items: Array<{ metadata: { uid: string; name: string }; spec: { nodeName?: string }; status: { phase: string } }>;
   };
   return list.items;
@@ -230,7 +247,7 @@ test('a session created through the API runs as a pod on the node and its deskto
   assert.equal(row.platform, 'kubernetes');
   assert.match(
     agent.output,
-    /Using Kubernetes at https:\/\/127\.0\.0\.1:\d+ \(KUBECONFIG=[^)]+\), sessions in namespace streamspace/,
+    /Using Kubernetes at https:\/\/127\.0\.0\.1:\d+ \(KUBECONFIG=[^)]+\), sessions in namespace streamspace-sessions/,
   );
 
   const began = Date.now();
@@ -308,7 +325,7 @@ test('pool failover: SIGKILL the agent running two sessions with a viewer open; 
   }
   const statuses = await reconnected.catch(async (error: Error) => {
     const [pod] = await podOf(ids[0]!);
-    const vnc = await kubectl(['logs', '-n', NS, pod!.metadata.name]).catch((e: Error) => e.message);
+    const vnc = await kubectl(['logs', '-n', SESSIONS_NS, pod!.metadata.name]).catch((e: Error) => e.message);
     throw new Error(
       `${error.message}\nthe new owner's log:\n${second.output.slice(-3000)}\nthe session's log:\n${vnc.slice(-3000)}`,
     );

@@ -194,6 +194,8 @@ export async function installAgentRbac(namespace: string): Promise<string> {
     namespace,
     '--set',
     'k8sAgent.enabled=true',
+    '--set',
+    `k8sAgent.config.sessionNamespace=${namespace}`,
     '--show-only',
     'templates/k8s-agent-serviceaccount.yaml',
     '--show-only',

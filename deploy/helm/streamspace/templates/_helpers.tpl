@@ -59,16 +59,25 @@ streamspace.io/component: {{ .component }}
 {{- end -}}
 
 {{/*
-The agent's identity: its ServiceAccount, Role and RoleBinding are <fullname>-agent, so for a
-release `streamspace` in namespace `streamspace` the seed's check answers yes:
-`kubectl auth can-i create deployments -n streamspace --as system:serviceaccount:streamspace:streamspace-agent`.
+The agent's identity: its ServiceAccount, Role and RoleBinding are <fullname>-agent. The Role is
+in the session namespace only, so for a release `streamspace` in namespace `streamspace`
+`kubectl auth can-i create deployments -n streamspace-sessions --as system:serviceaccount:streamspace:streamspace-agent`
+answers yes, and the same question for `-n streamspace` (the seed's check) answers no.
 */}}
 {{- define "streamspace.agentServiceAccountName" -}}
 {{- printf "%s-agent" (include "streamspace.fullname" .) -}}
 {{- end -}}
 
+{{/* Sessions run in a namespace of their own by default: <release>-sessions. */}}
 {{- define "streamspace.sessionNamespace" -}}
-{{- default .Release.Namespace .Values.k8sAgent.config.sessionNamespace -}}
+{{- default (printf "%s-sessions" .Release.Name) .Values.k8sAgent.config.sessionNamespace -}}
+{{- end -}}
+
+{{/* "true" when the chart creates the session namespace: asked to, and it is not the release's. */}}
+{{- define "streamspace.createsSessionNamespace" -}}
+{{- if and .Values.k8sAgent.enabled .Values.k8sAgent.createSessionNamespace (ne (include "streamspace.sessionNamespace" .) .Release.Namespace) -}}
+true
+{{- end -}}
 {{- end -}}
 
 {{/* Image reference; the tag defaults to the chart's appVersion. Call with (dict "ctx" $ "image" .Values.image). */}}
@@ -127,12 +136,6 @@ which helm applies before rendering.
 {{- if ge (mulf $interval 2) $timeout -}}
 {{- fail (printf "k8sAgent.config.heartbeatInterval: %s is not below half of controlPlane.agentHeartbeatTimeout (%s)" .Values.k8sAgent.config.heartbeatInterval .Values.controlPlane.agentHeartbeatTimeout) -}}
 {{- end -}}
-{{- end -}}
-{{- if and .Values.k8sAgent.enabled .Values.k8sAgent.createSessionNamespace (not .Values.k8sAgent.config.sessionNamespace) -}}
-{{- fail "k8sAgent.createSessionNamespace: sessions run in the release namespace, which helm creates (--create-namespace), not the chart; set k8sAgent.config.sessionNamespace to a namespace of their own, or label the release namespace pod-security.kubernetes.io/enforce=restricted yourself" -}}
-{{- end -}}
-{{- if and .Values.k8sAgent.enabled .Values.k8sAgent.createSessionNamespace (eq .Values.k8sAgent.config.sessionNamespace .Release.Namespace) -}}
-{{- fail (printf "k8sAgent.createSessionNamespace: %s is the release namespace, which helm creates (--create-namespace), not the chart" .Release.Namespace) -}}
 {{- end -}}
 {{- end -}}
 
