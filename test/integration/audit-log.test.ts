@@ -2,23 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import WebSocket from 'ws';
+import type { AuditRow } from '@streamspace/control-plane';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { AGENT_TOKEN, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { AgentSimulator, simulatorCredential } from '../support/agent-simulator.js';
 import { waitFor } from '../support/wait-for.js';
 import { parseCsv } from '../support/csv.js';
 
-interface Entry {
-  id: string;
-  at: string;
-  actor: string;
-  actor_user_id: string | null;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-}
+type Entry = AuditRow;
 
 // Issue 12 §4: what is recorded, and GET /api/v1/audit (filters, cursor pages, exports, retention).
 forEachDatabase('audit log', (target) => {
