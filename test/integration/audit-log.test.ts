@@ -352,6 +352,12 @@ forEachDatabase('audit log', (target) => {
       lines.map((line) => JSON.parse(line)),
       api,
     );
+
+    // Each export is itself recorded: who took which entries.
+    const [exported] = await entries({ action: 'audit.export' });
+    assert.equal(exported!.actor, 'admin');
+    assert.equal(exported!.target_type, 'audit_log');
+    assert.deepEqual(exported!.details, { format: 'jsonl', filters: { action: 'test.csv' } });
   });
 
   test('an export holds every matching entry, far more than one page', async () => {

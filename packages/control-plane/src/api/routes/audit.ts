@@ -6,6 +6,7 @@ import type { ApiContext } from '../context.js';
 import { errors } from '../schemas.js';
 import { AuditQuery, encodeCursor, parseAuditQuery } from '../audit-query.js';
 import { auditExport } from '../audit-export.js';
+import { auditRequest } from '../audit-request.js';
 
 const AuditEntryBody = Type.Object({
   id: Type.String({ description: 'increasing with time of writing' }),
@@ -47,6 +48,15 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext) {
       if (format !== 'json') {
         // limit and cursor shape JSON pages; an export is every matching entry.
         const body = await auditExport(ctx.db, filter, format);
+        // Taking the whole log away is itself on the record (after the first batch was read, so
+        // this entry is not part of the export it describes).
+        const { format: _format, ...filters } = request.query;
+        await auditRequest(ctx, request, {
+          action: 'audit.export',
+          targetType: 'audit_log',
+          targetId: null,
+          details: { format, filters },
+        });
         const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 15);
         return reply
           .header('content-type', CONTENT_TYPES[format])
