@@ -14,3 +14,4 @@ export { TokenService } from './auth/tokens.js';
 export { VERSION } from './version.js';
 export { WEB_DIST } from './api/web-ui.js';
 export { deriveTunnelKey, tunnelToken } from './vnc/tunnel-token.js';
+export { type AuditRow } from './db/queries/audit.js';

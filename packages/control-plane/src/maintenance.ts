@@ -5,7 +5,7 @@ import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import { deleteExpiredTickets } from './db/queries/vnc-tickets.js';
 import { deleteStaleTunnels } from './db/queries/vnc-tunnels.js';
-import { pruneFinishedCommands, pruneLoginFailures } from './db/queries/retention.js';
+import { pruneAuditLog, pruneFinishedCommands, pruneLoginFailures } from './db/queries/retention.js';
 import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { Scheduler } from './scheduler/scheduler.js';
@@ -24,13 +24,15 @@ export interface MaintenanceOptions {
   sessionStartTimeoutMs: number;
   /** How often tables that only grow are pruned (default a minute; the first tick prunes). */
   pruneIntervalMs?: number;
+  /** AUDIT_RETENTION: audit entries older than this are pruned; 0 keeps them forever. */
+  auditRetentionMs?: number;
 }
 
 /**
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
- * sessions, re-deliver anything missed, prune expired tickets, old login failures and finished
- * commands. All of it
+ * sessions, re-deliver anything missed, prune expired tickets, old login failures, finished
+ * commands and audit entries past AUDIT_RETENTION. All of it
  * is idempotent, so replicas running it at once agree.
  */
 export class Maintenance {
@@ -76,8 +78,10 @@ export class Maintenance {
         const pruned = {
           login_failures: await pruneLoginFailures(db),
           agent_commands: await pruneFinishedCommands(db),
+          audit_log: await pruneAuditLog(db, this.o.auditRetentionMs ?? 0),
         };
-        if (pruned.login_failures + pruned.agent_commands > 0) logger.debug({ pruned }, 'old rows pruned');
+        if (pruned.login_failures + pruned.agent_commands + pruned.audit_log > 0)
+          logger.debug({ pruned }, 'old rows pruned');
       }
       await hub.sweep();
       if (this.#databaseDown) logger.info('database reachable again; maintenance resumed');

@@ -25,6 +25,7 @@ import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
 import { buildApp } from './api/build-app.js';
 import { EventStreamSlots } from './api/event-stream-slots.js';
+import { clientAddress } from './api/client-address.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -91,6 +92,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }), {
     userMaxSessions: config.userMaxSessions,
   });
+  const addressOf = clientAddress(config.trustProxy);
   const hub = new AgentHub({
     database,
     agentToken: secrets.agentToken,
@@ -98,6 +100,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger,
     metrics,
     completePayload: addTunnelToken(tunnelKey),
+    clientAddress: addressOf,
   });
   hub.setHandler(
     new AgentMessageHandler({
@@ -149,6 +152,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     tunnelSecret: tunnelKey,
     replicaId: config.replicaId,
     access,
+    clientAddress: addressOf,
   });
   app.server.on('upgrade', (request, socket, head) => {
     if (!hub.handleUpgrade(request, socket, head) && !vnc.handleUpgrade(request, socket, head)) {
@@ -171,6 +175,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     heartbeatTimeoutMs: config.agentHeartbeatTimeoutMs,
     sessionStartTimeoutMs: config.sessionStartTimeoutMs,
     pruneIntervalMs: options.pruneIntervalMs,
+    auditRetentionMs: config.auditRetentionMs,
   });
   maintenance.start();
 

@@ -8,9 +8,10 @@ import { Agents } from './pages/Agents.js';
 import { Account } from './pages/Account.js';
 import { Users } from './pages/Users.js';
 import { Templates } from './pages/Templates.js';
+import { Audit } from './pages/Audit.js';
 import './style.css';
 
-/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/agents, #/users, #/templates (admins). */
+/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/agents, #/users, #/templates, #/audit (admins). */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/');
   useEffect(() => {
@@ -29,6 +30,7 @@ function App() {
   if (route === '/agents') return <Agents />;
   if (route === '/users') return <Users />;
   if (route === '/templates') return <Templates />;
+  if (route === '/audit') return <Audit />;
   if (route === '/account') return <Account />;
   return <Home />;
 }

@@ -7,7 +7,7 @@ import type { ApiContext } from './context.js';
 export function auditRequest(
   ctx: ApiContext,
   request: FastifyRequest,
-  entry: { action: string; targetType: string; targetId: string; details?: Record<string, unknown> },
+  entry: { action: string; targetType: string; targetId: string | null; details?: Record<string, unknown> },
 ): Promise<void> {
   const me = caller(request);
   return recordAudit(ctx.db, { actorUserId: me.userId, actor: me.username, ip: request.ip, ...entry });

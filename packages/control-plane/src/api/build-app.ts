@@ -12,6 +12,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
 import { sessionEventRoutes } from './routes/session-events.js';
+import { auditRoutes } from './routes/audit.js';
 import { serveWebUi } from './web-ui.js';
 import { installSecurityHeaders } from './security-headers.js';
 
@@ -67,6 +68,7 @@ export async function buildApp(
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);
   vncRoutes(app, ctx, publicUrl);
+  auditRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);
   await serveWebUi(app);
   return app;

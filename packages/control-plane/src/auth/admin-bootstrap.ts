@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Schema } from '../db/schema.js';
 import { findUserByUsername, insertUserIfAbsent, updateUser } from '../db/queries/users.js';
+import { recordAudit } from '../db/queries/audit.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export type AdminBootstrap =
@@ -27,6 +28,9 @@ export async function bootstrapAdmin(
   logger: Logger,
 ): Promise<AdminBootstrap> {
   const { username, password } = options;
+  // The deployment, not a person, changed the account: the audit log's actor is `system`.
+  const audit = (action: string, userId: string, details: Record<string, unknown>) =>
+    recordAudit(db, { actorUserId: null, actor: 'system', action, targetType: 'user', targetId: userId, details });
   let existing = await findUserByUsername(db, username);
 
   if (password !== undefined) {
@@ -36,6 +40,7 @@ export async function bootstrapAdmin(
       const created = await insertUserIfAbsent(db, { username, password_hash: hash, role: 'admin' });
       if (created) {
         await updateUser(db, created.id, { admin_password_applied: hash });
+        await audit('user.create', created.id, { username, role: 'admin', source: 'ADMIN_PASSWORD' });
         logger.info({ username }, 'Created administrator from ADMIN_PASSWORD');
         return { kind: 'from-env', username, changed: true };
       }
@@ -65,6 +70,11 @@ export async function bootstrapAdmin(
       { password_hash: hash, admin_password_applied: hash, role: 'admin', disabled: false },
       { revokeTokens: true },
     );
+    await audit('user.update', existing.id, {
+      username,
+      fields: ['password', 'role', 'disabled'],
+      source: 'ADMIN_PASSWORD changed',
+    });
     logger.info({ username }, 'Administrator updated to match ADMIN_PASSWORD');
     return { kind: 'from-env', username, changed: true };
   }
@@ -88,6 +98,7 @@ export async function bootstrapAdmin(
     return { kind: 'existing', username };
   }
   await rename(pendingFile, passwordFile);
+  await audit('user.create', created.id, { username, role: 'admin', source: 'generated password' });
   logger.info({ username, passwordFile }, 'Generated administrator password');
   return { kind: 'generated', username, passwordFile };
 }

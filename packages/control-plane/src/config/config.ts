@@ -6,6 +6,7 @@ import {
   integer,
   oneOf,
   optionalText,
+  retention,
   text,
   url,
   type Setting,
@@ -78,6 +79,11 @@ export const SETTINGS = {
     'TRUST_PROXY',
     "Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed, so login throttling and the audit log see the client's address (e.g. 10.0.0.0/8)",
   ),
+  auditRetention: retention(
+    'AUDIT_RETENTION',
+    365,
+    'How long audit log entries are kept (e.g. 90d, 365d); older ones are pruned every minute; 0 keeps them forever',
+  ),
   agentToken: optionalText(
     'AGENT_TOKEN',
     'Join token: enrolls new agent ids, each then using its own credential (see Agent identity), 16+ characters; required with PostgreSQL',
@@ -128,6 +134,8 @@ export interface ControlPlaneConfig {
   userMaxSessions: number;
   userMaxEventStreams: number;
   trustProxy: string[];
+  /** 0: keep forever. */
+  auditRetentionMs: number;
   agentToken: string | undefined;
   agentHeartbeatTimeoutMs: number;
   vncProxyTimeoutMs: number;
@@ -206,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       userMaxSessions: v.userMaxSessions,
       userMaxEventStreams: v.userMaxEventStreams,
       trustProxy: v.trustProxy,
+      auditRetentionMs: v.auditRetention,
       agentToken: v.agentToken,
       agentHeartbeatTimeoutMs: v.agentHeartbeatTimeout,
       vncProxyTimeoutMs: v.vncProxyTimeout,

@@ -139,3 +139,26 @@ export function addressList(env: string, description: string): Setting<string[]>
 }
 
 export const defaultReplicaId = () => `${hostname()}-${randomBytes(3).toString('hex')}`;
+
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * How long to keep rows: days (`365d`) or any duration, and `0` for forever. Days are what such
+ * periods are counted in; the general duration parser stops at hours.
+ */
+export function retention(env: string, fallbackDays: number, description: string): Setting<number> {
+  return {
+    env,
+    defaultText: `${fallbackDays}d`,
+    description,
+    parse: withDefault<number>(fallbackDays * DAY_MS, (raw) => {
+      if (raw === '0') return { value: 0 };
+      const days = /^(\d+)d$/.exec(raw);
+      const ms = days ? Number(days[1]) * DAY_MS : parseDuration(raw);
+      if (ms === undefined || ms <= 0) {
+        return { problem: `expected a period like 365d or 12h, or 0 to keep forever, got "${raw}"` };
+      }
+      return { value: ms };
+    }),
+  };
+}

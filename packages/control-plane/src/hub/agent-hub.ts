@@ -23,6 +23,7 @@ import { readAgentAuth, upgradeAllowed, type AgentAuth } from './agent-identity.
 import { REVOKED_CHANNEL, revokedAmong } from '../db/queries/agent-identity.js';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
 import type { AgentMessageHandler } from './agent-message-handler.js';
+import type { ClientAddress } from '../api/client-address.js';
 
 /** NOTIFY channel announcing `{agentUuid, connectionId}` of a fresh registration, so a replica still
  * holding an older connection for that agent closes it. */
@@ -40,6 +41,8 @@ export interface HubOptions {
   metrics: Metrics;
   /** Adds what must reach the agent but never the database (a tunnel's token) as a command is sent. */
   completePayload?: (type: string, payload: Record<string, unknown>, agentUuid: string) => Record<string, unknown>;
+  /** The connecting agent's address (TRUST_PROXY applied): enrollment and last address, audit log. */
+  clientAddress?: ClientAddress;
 }
 
 /**
@@ -130,7 +133,7 @@ export class AgentHub {
   }
 
   #accept(ws: WebSocket, request: IncomingMessage, auth: AgentAuth) {
-    const remote = request.socket.remoteAddress ?? null;
+    const remote = this.options.clientAddress?.(request) ?? request.socket.remoteAddress ?? null;
     const logger = this.options.logger.child({ component: 'hub', remote });
     const connection = new AgentConnection(randomUUID(), ws, logger, auth, remote, (c, m) => this.#dispatch(c, m));
     connection.insecureHost = insecureDialHost(request);

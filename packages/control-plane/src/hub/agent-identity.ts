@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { CloseCode, JOIN_TOKEN_HEADER, agentIdProblem, credentialProblem } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { enrollAgentId, findAgentByCredentialHash, findAgentIdentity } from '../db/queries/agent-identity.js';
+import { recordAudit } from '../db/queries/audit.js';
 
 /** What a control connection proved at its upgrade. */
 export interface AgentAuth {
@@ -106,11 +107,27 @@ export async function authorizeRegistration(
       };
     }
     try {
-      const enrolled = await enrollAgentId(db, {
-        agentId: r.agentId,
-        platform: r.platform,
-        credentialHash: r.auth.credentialHash,
-        address: r.address,
+      // The enrollment and its audit entry commit together: no agent id holds a credential unrecorded.
+      const credentialHash = r.auth.credentialHash;
+      const enrolled = await db.transaction().execute(async (trx) => {
+        const row = await enrollAgentId(trx, {
+          agentId: r.agentId,
+          platform: r.platform,
+          credentialHash,
+          address: r.address,
+        });
+        if (row) {
+          await recordAudit(trx, {
+            actorUserId: null,
+            actor: `agent:${r.agentId}`,
+            action: 'agent.enroll',
+            targetType: 'agent',
+            targetId: r.agentId,
+            details: { platform: r.platform },
+            ip: r.address,
+          });
+        }
+        return row;
       });
       if (enrolled) return { ok: true, agentUuid: enrolled.id, enrolled: true };
     } catch (error) {

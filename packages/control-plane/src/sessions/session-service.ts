@@ -31,6 +31,13 @@ export interface CreateSessionRequest {
   region?: string | undefined;
 }
 
+/** Audit actions for what a user asked a session to become (verbs, like the other actions). */
+const REQUEST_ACTIONS: Record<RequestableState, string> = {
+  running: 'session.start',
+  hibernated: 'session.hibernate',
+  stopped: 'session.stop',
+};
+
 export type ReportOutcome = { ok: true } | { ok: false; code: 'unknown_session' | 'invalid_payload'; message: string };
 
 /**
@@ -143,7 +150,7 @@ export class SessionService {
         await recordAudit(trx, {
           actorUserId: caller.userId,
           actor: caller.username,
-          action: `session.${requested}`,
+          action: REQUEST_ACTIONS[requested],
           targetType: 'session',
           targetId: id,
           details: { from: session.state, to: next },

@@ -27,6 +27,8 @@ import { tunnelTokenMatches } from './tunnel-token.js';
 import { isUuid } from '../ids.js';
 import { diallingAgent } from './dialling-agent.js';
 import type { Grant, UserAccess } from '../auth/user-access.js';
+import { recordAudit } from '../db/queries/audit.js';
+import type { ClientAddress } from '../api/client-address.js';
 
 export interface VncProxyOptions {
   db: Kysely<Schema>;
@@ -44,6 +46,8 @@ export interface VncProxyOptions {
   access: UserAccess;
   /** How long the agent has to dial the tunnel back after open_tunnel. */
   tunnelTimeoutMs?: number;
+  /** The viewer's address (TRUST_PROXY applied) for the audit log. */
+  clientAddress?: ClientAddress;
 }
 
 interface Stream {
@@ -130,7 +134,13 @@ export class VncProxy {
         request,
         socket,
         head,
-        (ws) => void this.#acceptViewer(ws, viewer[1]!, url.searchParams.get('ticket')),
+        (ws) =>
+          void this.#acceptViewer(
+            ws,
+            viewer[1]!,
+            url.searchParams.get('ticket'),
+            this.o.clientAddress?.(request) ?? request.socket.remoteAddress ?? null,
+          ),
       );
       return true;
     }
@@ -149,7 +159,7 @@ export class VncProxy {
     return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
   }
 
-  async #acceptViewer(viewer: WebSocket, sessionId: string, ticket: string | null) {
+  async #acceptViewer(viewer: WebSocket, sessionId: string, ticket: string | null, address: string | null) {
     viewer.pause(); // nothing is read from the viewer until its stream is joined
     const log = this.o.logger.child({ sessionId });
     const refuse = (name: VncCloseName, reason: string = VncClose[name].reason) => {
@@ -175,6 +185,16 @@ export class VncProxy {
       // The agent may be held by another replica: the command reaches it through the database.
       if (!this.o.hub.holds(session.agent_id) && !(await isAgentOnline(this.o.db, session.agent_id)))
         return refuse('AgentOffline');
+      // Once per connection: the ticket was redeemed above and cannot open a second one.
+      await recordAudit(this.o.db, {
+        actorUserId: login.user.userId,
+        actor: login.user.username,
+        action: 'session.connect',
+        targetType: 'session',
+        targetId: session.id,
+        details: { owner_user_id: session.user_id },
+        ip: address,
+      });
       await this.#openTunnel(viewer, session.id, session.agent_id, grant, log);
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');

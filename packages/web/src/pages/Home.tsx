@@ -55,7 +55,8 @@ export function Home() {
         <h1>StreamSpace</h1>
         {role === 'admin' && (
           <nav className="admin">
-            <a href="#/agents">Agents</a> <a href="#/users">Users</a> <a href="#/templates">Templates</a>
+            <a href="#/agents">Agents</a> <a href="#/users">Users</a> <a href="#/templates">Templates</a>{' '}
+            <a href="#/audit">Audit</a>
           </nav>
         )}
         <a href="#/account">Account</a>

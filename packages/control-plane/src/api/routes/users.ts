@@ -142,6 +142,23 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         targetId: target.id,
         details: { fields: Object.keys(request.body) },
       });
+      // Role and access changes get entries of their own: they are what an auditor filters for.
+      if (changes.role !== undefined && changes.role !== target.role) {
+        await auditRequest(ctx, request, {
+          action: 'user.role_change',
+          targetType: 'user',
+          targetId: target.id,
+          details: { username: target.username, from: target.role, to: changes.role },
+        });
+      }
+      if (changes.disabled !== undefined && changes.disabled !== target.disabled) {
+        await auditRequest(ctx, request, {
+          action: changes.disabled ? 'user.disable' : 'user.enable',
+          targetType: 'user',
+          targetId: target.id,
+          details: { username: target.username },
+        });
+      }
       return publicUser(updated);
     },
   );

@@ -32,3 +32,25 @@ export async function pruneFinishedCommands(
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Audit entries older than AUDIT_RETENTION, oldest first, at most `batch` per call: a first prune of
+ * a large log is spread over several maintenance ticks instead of holding one long delete.
+ * `keepMs` 0 keeps everything.
+ */
+export async function pruneAuditLog(db: Kysely<Schema>, keepMs: number, batch = 5_000): Promise<number> {
+  if (keepMs <= 0) return 0;
+  const result = await db
+    .deleteFrom('audit_log')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('audit_log')
+        .select('id')
+        .where('at', '<', olderThan(keepMs))
+        .orderBy('at')
+        .orderBy('id')
+        .limit(batch),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
