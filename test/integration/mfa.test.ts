@@ -228,7 +228,10 @@ forEachDatabase('TOTP two-factor', (target) => {
     assert.equal((await cp.api('GET', '/api/v1/sessions', { token })).status, 401, 'logins revoked');
     assert.equal((await cp.api('DELETE', `/api/v1/users/${frank}/mfa`)).status, 409);
     const audit = await auditActions(cp);
-    assert.deepEqual(audit.filter((a) => a.action === 'user.mfa_reset').map((a) => a.details), [{ username: 'frank' }]);
+    assert.deepEqual(
+      audit.filter((a) => a.action === 'user.mfa_reset').map((a) => a.details),
+      [{ username: 'frank' }],
+    );
     const plain = await passwordStep(cp, 'frank', 'frank-password');
     assert.ok(plain.body.token, 'a password alone logs in again');
 

@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { api, setToken } from '../api.js';
+import { TwoFactor } from './two-factor.js';
 
 interface Me {
   id: string;
   username: string;
 }
 
-/** The logged-in user's own account: change the password (the current one is required). */
+/** The logged-in user's own account: change the password (the current one is required), two-factor. */
 export function Account() {
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const change = (event: FormEvent<HTMLFormElement>) => {
@@ -55,6 +56,7 @@ export function Account() {
         />
         <button type="submit">Change password</button>
       </form>
+      <TwoFactor />
     </main>
   );
 }
