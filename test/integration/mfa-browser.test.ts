@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { generate } from 'otplib';
 import { launchChromium } from '../support/browser.js';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 
 // Real Chromium on the built web UI: the user sets two-factor up on the Account page, reading the
 // secret the page shows, and then logs in with password and code. Codes come from the real clock:
@@ -70,4 +70,20 @@ test('enroll on the Account page, log out, log in with password and code', async
     .orderBy('at')
     .execute();
   assert.deepEqual(audit.at(-1), { action: 'auth.login', details: { mfa: true, method: 'totp' } });
+});
+
+test("an admin resets the user's two-factor from the Users page", async () => {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await logIn('admin', ADMIN_PASSWORD);
+  await page.locator('a[href="#/users"]').click();
+  const reset = page.getByRole('button', { name: 'Reset two-factor of grace' });
+  page.once('dialog', (dialog) => void dialog.accept());
+  await reset.click();
+  await reset.waitFor({ state: 'detached' });
+  const row = await cp.cp.database.db
+    .selectFrom('audit_log')
+    .select(['action', 'actor'])
+    .where('action', '=', 'user.mfa_reset')
+    .executeTakeFirst();
+  assert.deepEqual(row, { action: 'user.mfa_reset', actor: 'admin' });
 });
