@@ -87,3 +87,24 @@ test("an admin resets the user's two-factor from the Users page", async () => {
     .executeTakeFirst();
   assert.deepEqual(row, { action: 'user.mfa_reset', actor: 'admin' });
 });
+
+test('MFA_REQUIRED=all: the login lands on the two-factor setup, and other pages send the user back there', async () => {
+  const strict = await PGLITE.fresh();
+  const required = await startTestControlPlane(strict, { env: { MFA_REQUIRED: 'all' } });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(required.url);
+    await tab.fill('input[name=username]', 'admin');
+    await tab.fill('input[name=password]', ADMIN_PASSWORD);
+    await tab.click('button[type=submit]');
+    await tab.getByText('Two-factor authentication is required for your account').waitFor();
+    assert.equal(new URL(tab.url()).hash, '#/account');
+    await tab.goto(`${required.url}/#/`);
+    await tab.getByRole('button', { name: 'Set up two-factor authentication' }).waitFor();
+    assert.equal(new URL(tab.url()).hash, '#/account', 'the 403 from the API took the page back');
+    await tab.close();
+  } finally {
+    await required.stop();
+    await strict.close();
+  }
+});
