@@ -1,4 +1,4 @@
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
@@ -16,17 +16,27 @@ const nextPeriod = () => (clock += 30_000);
 const codeFor = (secret: string) => generate({ secret, epoch: Math.floor(clock / 1000) });
 
 forEachDatabase('TOTP two-factor', (target) => {
+  // One control plane for most tests (each uses its own user), one more for MFA_REQUIRED.
+  // Code attempts: 5 per user pass freely, then 30 s waits, so the throttle's 429 is not a race.
+  const limits = { windowMs: 60_000, maxPerUser: 5, maxPerIp: 200, baseDelayMs: 30_000 };
+  let cp: TestControlPlane;
   const stops: Array<() => Promise<void>> = [];
-  after(async () => {
-    for (const stop of stops.reverse()) await stop();
-  });
   const start = async (options: TestControlPlaneOptions = {}) => {
     const fresh: FreshDatabase = await target.fresh();
     stops.push(() => fresh.close());
-    const cp = await startTestControlPlane(fresh, { ...options, start: { ...options.start, mfaClock: () => clock } });
-    stops.push(() => cp.stop());
-    return cp;
+    const started = await startTestControlPlane(fresh, {
+      ...options,
+      start: { loginLimits: limits, mfaClock: () => clock },
+    });
+    stops.push(() => started.stop());
+    return started;
   };
+  before(async () => {
+    cp = await (await start()).loginAsAdmin();
+  });
+  after(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
   const passwordStep = (cp: TestControlPlane, username: string, password: string) =>
     cp.api('POST', '/api/v1/auth/login', { body: { username, password }, token: null });
   const codeStep = (cp: TestControlPlane, mfaToken: string, code: string) =>
@@ -44,14 +54,27 @@ forEachDatabase('TOTP two-factor', (target) => {
     assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
     return { secret, recoveryCodes: confirmed.body.recovery_codes as string[] };
   };
-  const auditActions = async (cp: TestControlPlane) =>
-    (await cp.cp.database.db.selectFrom('audit_log').selectAll().orderBy('at').execute()).map((r) => ({
-      action: r.action,
-      details: r.details,
-    }));
+  const idOf = async (cp: TestControlPlane, username: string) =>
+    (
+      await cp.cp.database.db
+        .selectFrom('users')
+        .select('id')
+        .where('username', '=', username)
+        .executeTakeFirstOrThrow()
+    ).id;
+  /** The audit entries about one user, oldest first. */
+  const auditOf = async (cp: TestControlPlane, username: string) => {
+    const id = await idOf(cp, username);
+    const rows = await cp.cp.database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ action: r.action, details: r.details }));
+  };
 
   test('enroll, confirm, then logins need a code: wrong is 401, reused is refused, the next one works', async () => {
-    const cp = await (await start()).loginAsAdmin();
     const token = await cp.createUser('alice');
     const begun = await cp.api('POST', '/api/v1/users/me/mfa/totp', { token });
     assert.equal(begun.status, 200);
@@ -97,7 +120,7 @@ forEachDatabase('TOTP two-factor', (target) => {
     const again = await passwordStep(cp, 'alice', 'alice-password');
     assert.equal((await codeStep(cp, again.body.mfa_token, await codeFor(secret))).status, 401);
 
-    const audit = await auditActions(cp);
+    const audit = await auditOf(cp, 'alice');
     assert.ok(audit.some((a) => a.action === 'auth.mfa_enrolled'));
     assert.deepEqual(
       audit.filter((a) => a.action === 'auth.mfa_failed').map((a) => a.details),
@@ -113,7 +136,6 @@ forEachDatabase('TOTP two-factor', (target) => {
   });
 
   test('a recovery code works in place of a code, once', async () => {
-    const cp = await (await start()).loginAsAdmin();
     const { recoveryCodes } = await enroll(cp, await cp.createUser('bob'));
     const first = await passwordStep(cp, 'bob', 'bob-password');
     const used = await codeStep(cp, first.body.mfa_token, recoveryCodes[0]!);
@@ -123,7 +145,7 @@ forEachDatabase('TOTP two-factor', (target) => {
     assert.equal(refused.status, 401);
     assert.match(refused.body.message, /recovery code is wrong or was used already/);
     assert.equal((await codeStep(cp, second.body.mfa_token, recoveryCodes[1]!.toLowerCase())).status, 200);
-    const audit = await auditActions(cp);
+    const audit = await auditOf(cp, 'bob');
     assert.deepEqual(
       audit.filter((a) => a.action === 'auth.mfa_recovery_code_used').map((a) => a.details),
       [{ codes_left: 9 }, { codes_left: 8 }],
@@ -135,7 +157,6 @@ forEachDatabase('TOTP two-factor', (target) => {
   });
 
   test('an mfa_token is single use, expires, and is not a bearer token', async () => {
-    const cp = await (await start()).loginAsAdmin();
     const { secret } = await enroll(cp, await cp.createUser('carol'));
     const step = await passwordStep(cp, 'carol', 'carol-password');
     const mfaToken = step.body.mfa_token as string;
@@ -154,6 +175,7 @@ forEachDatabase('TOTP two-factor', (target) => {
     await cp.cp.database.db
       .updateTable('mfa_challenges')
       .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', await idOf(cp, 'carol'))
       .where('used_at', 'is', null)
       .execute();
     const expired = await codeStep(cp, late.body.mfa_token, await codeFor(secret));
@@ -163,12 +185,9 @@ forEachDatabase('TOTP two-factor', (target) => {
   });
 
   test('code guessing is throttled per user with 429 and Retry-After', async () => {
-    const cp = await (
-      await start({ start: { loginLimits: { windowMs: 60_000, maxPerUser: 3, maxPerIp: 50, baseDelayMs: 30_000 } } })
-    ).loginAsAdmin();
     const { secret } = await enroll(cp, await cp.createUser('dave'));
     const step = await passwordStep(cp, 'dave', 'dave-password');
-    for (const guess of ['111111', '222222', '333333']) {
+    for (const guess of ['111111', '222222', '333333', '444444', '555555']) {
       assert.equal((await codeStep(cp, step.body.mfa_token, guess)).status, 401);
     }
     nextPeriod();
@@ -178,7 +197,7 @@ forEachDatabase('TOTP two-factor', (target) => {
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
     // A right password again does not buy more guesses: codes are counted apart.
     const fresh = await passwordStep(cp, 'dave', 'dave-password');
-    assert.equal((await codeStep(cp, fresh.body.mfa_token, '444444')).status, 429);
+    assert.equal((await codeStep(cp, fresh.body.mfa_token, '666666')).status, 429);
   });
 
   test('MFA_REQUIRED=admins: an admin without two-factor can only enroll until done; users are not held', async () => {
@@ -205,29 +224,23 @@ forEachDatabase('TOTP two-factor', (target) => {
     assert.equal(next.body.mfa_required, true);
     nextPeriod();
     assert.equal((await codeStep(cp, next.body.mfa_token, await codeFor(secret))).status, 200);
-    const audit = await auditActions(cp);
+    const audit = await auditOf(cp, 'admin');
     assert.deepEqual(audit.find((a) => a.action === 'auth.login')!.details, { mfa_enrollment_required: true });
   });
 
   test('an admin resets a user’s two-factor: audited, their logins revoked; turning it off yourself needs proof', async () => {
-    const cp = await (await start()).loginAsAdmin();
     const token = await cp.createUser('frank');
     await enroll(cp, token);
     const list = await cp.api('GET', '/api/v1/users');
-    assert.deepEqual(
-      list.body.map((u: { username: string; mfa_enabled: boolean }) => [u.username, u.mfa_enabled]),
-      [
-        ['admin', false],
-        ['frank', true],
-      ],
-    );
-    const frank = list.body.find((u: { username: string }) => u.username === 'frank').id as string;
+    const flag = (name: string) => list.body.find((u: { username: string }) => u.username === name).mfa_enabled;
+    assert.deepEqual([flag('admin'), flag('frank')], [false, true]);
+    const frank = await idOf(cp, 'frank');
     const asUser = await cp.api('DELETE', `/api/v1/users/${frank}/mfa`, { token });
     assert.equal(asUser.status, 403);
     assert.equal((await cp.api('DELETE', `/api/v1/users/${frank}/mfa`)).status, 204);
     assert.equal((await cp.api('GET', '/api/v1/sessions', { token })).status, 401, 'logins revoked');
     assert.equal((await cp.api('DELETE', `/api/v1/users/${frank}/mfa`)).status, 409);
-    const audit = await auditActions(cp);
+    const audit = await auditOf(cp, 'frank');
     assert.deepEqual(
       audit.filter((a) => a.action === 'user.mfa_reset').map((a) => a.details),
       [{ username: 'frank' }],
@@ -247,7 +260,7 @@ forEachDatabase('TOTP two-factor', (target) => {
     await enroll(cp, plain.body.token);
     assert.equal((await off({ password: 'frank-password' })).status, 204);
     assert.deepEqual(
-      (await auditActions(cp)).filter((a) => a.action === 'auth.mfa_disabled').map((a) => a.details),
+      (await auditOf(cp, 'frank')).filter((a) => a.action === 'auth.mfa_disabled').map((a) => a.details),
       [{ proof: 'totp' }, { proof: 'password' }],
     );
   });
