@@ -11,6 +11,8 @@ import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
 import { makeAuthenticate } from './auth/authenticate.js';
 import { PasswordGate } from './auth/password-gate.js';
 import { UserAccess } from './auth/user-access.js';
+import { MfaService } from './auth/mfa-service.js';
+import { TotpSecretBox } from './auth/totp-secret-box.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -56,6 +58,8 @@ export interface StartOptions {
   pruneIntervalMs?: number;
   /** How long a live-update stream's row counts unrefreshed (tests shorten a dead replica's bound). */
   eventStreamLiveMs?: number;
+  /** The clock TOTP codes are checked against, in ms (tests step it by whole 30 s periods). */
+  mfaClock?: () => number;
 }
 
 /**
@@ -125,6 +129,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       limiter: new LoginLimiter(db, options.loginLimits),
       passwords,
       access,
+      mfa: new MfaService({
+        db,
+        box: new TotpSecretBox(secrets.jwtSecret),
+        required: config.mfaRequired,
+        now: options.mfaClock,
+      }),
       eventStreams: new EventStreamSlots({
         db,
         replicaId: config.replicaId,
@@ -133,7 +143,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       }),
       sessions,
       metrics,
-      authenticate: makeAuthenticate(tokens, access),
+      authenticate: makeAuthenticate(tokens, access, config.mfaRequired),
       isMigrated: () => migrationsApplied(database, migrations.length),
     },
     logger,

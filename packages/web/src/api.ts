@@ -37,8 +37,11 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = response.status === 204 ? undefined : await response.json().catch(() => undefined);
   if (!response.ok) {
+    const { error, message } = (data ?? {}) as { error?: string; message?: string };
     if (response.status === 401) setToken(null);
-    throw new ApiError(response.status, (data as { message?: string } | undefined)?.message ?? response.statusText);
+    // MFA_REQUIRED: until two-factor is set up the server refuses everything else; go set it up.
+    if (error === 'mfa_enrollment_required') location.hash = '#/account';
+    throw new ApiError(response.status, message ?? response.statusText);
   }
   return data as T;
 }

@@ -7,6 +7,8 @@ import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { authRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
+import { mfaRoutes } from './routes/mfa.js';
+import { mfaLoginRoutes } from './routes/mfa-login.js';
 import { templateRoutes } from './routes/templates.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
@@ -64,6 +66,8 @@ export async function buildApp(
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
   userRoutes(app, ctx);
+  mfaRoutes(app, ctx);
+  mfaLoginRoutes(app, ctx);
   templateRoutes(app, ctx);
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);

@@ -35,6 +35,7 @@ export const UserBody = Type.Object({
   }),
   created_at: Timestamp,
   updated_at: Timestamp,
+  mfa_enabled: Type.Optional(Type.Boolean({ description: 'two-factor (TOTP) is on; in the admin user list' })),
 });
 
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@-]+$' });

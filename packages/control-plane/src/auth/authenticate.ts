@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { TokenClaims, TokenService } from './tokens.js';
 import type { Grant, UserAccess } from './user-access.js';
+import { enforceMfaEnrollment, type MfaRequired } from './mfa-policy.js';
 
 /** The caller as the database sees them now, and the login they came with. */
 export interface AuthenticatedUser extends TokenClaims {
@@ -16,8 +17,9 @@ declare module 'fastify' {
 
 /** Reads `Authorization: Bearer <jwt>` and checks it against the user's current row (disabled,
  * token version; the role is the row's). The operator's log gets the precise reason, the client a
- * message that says what to do. */
-export function makeAuthenticate(tokens: TokenService, access: UserAccess) {
+ * message that says what to do. A user whom MFA_REQUIRED covers and who has no two-factor yet
+ * reaches only the enrollment routes (mfa-policy.ts). */
+export function makeAuthenticate(tokens: TokenService, access: UserAccess, mfaRequired: MfaRequired = 'none') {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -43,6 +45,7 @@ export function makeAuthenticate(tokens: TokenService, access: UserAccess) {
       throw new UnauthorizedError(current.message);
     }
     request.user = { ...current.user, grant };
+    enforceMfaEnrollment(request, mfaRequired, current.user.role, current.mfaEnabled);
   };
 }
 

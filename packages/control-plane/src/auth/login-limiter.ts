@@ -44,11 +44,25 @@ export class LoginLimiter {
 
   /** Counts an attempt for both keys, or says how long to wait when either is blocked. */
   reserve(username: string, ip: string): Promise<Attempt> {
+    return this.#reserve(userKey(username), ip);
+  }
+
+  /** Counts a two-factor code attempt (TOTP or recovery code) for the user and the address. */
+  reserveCode(userId: string, ip: string): Promise<Attempt> {
+    return this.#reserve(codeKey(userId), ip);
+  }
+
+  /** The code was right: the user's code count goes, and the address gets its attempt back. */
+  recordCodeSuccess(userId: string, ip: string): Promise<void> {
+    return this.#succeeded(codeKey(userId), ip);
+  }
+
+  #reserve(key: string, ip: string): Promise<Attempt> {
     const { windowMs, baseDelayMs, maxDelayMs } = this.limits;
     return reserveAttempt(
       this.db,
       [
-        { key: userKey(username), free: this.limits.maxPerUser },
+        { key, free: this.limits.maxPerUser },
         { key: `ip:${ip}`, free: this.limits.maxPerIp },
       ],
       { windowMs, baseDelayMs, maxDelayMs },
@@ -56,10 +70,17 @@ export class LoginLimiter {
   }
 
   /** The password was right: the user's count goes, and the address gets its attempt back. */
-  async recordSuccess(username: string, ip: string) {
-    await clearFailures(this.db, userKey(username));
+  recordSuccess(username: string, ip: string): Promise<void> {
+    return this.#succeeded(userKey(username), ip);
+  }
+
+  async #succeeded(key: string, ip: string) {
+    await clearFailures(this.db, key);
     await refundAttempt(this.db, `ip:${ip}`);
   }
 }
 
 const userKey = (username: string) => `user:${username.toLowerCase()}`;
+/** Codes are counted apart from passwords: a right password clears the password count, and must
+ * not hand whoever knows it a fresh allowance of code guesses. */
+const codeKey = (userId: string) => `mfa:${userId}`;

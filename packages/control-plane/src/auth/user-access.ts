@@ -21,7 +21,7 @@ export interface Grant {
 }
 
 export type GrantCheck =
-  | { ok: true; user: TokenClaims }
+  | { ok: true; user: TokenClaims; mfaEnabled: boolean }
   | { ok: false; reason: 'expired' | 'revoked' | 'disabled' | 'unknown'; message: string };
 
 interface Entry {
@@ -175,5 +175,9 @@ function judge(grant: Grant, user: UserState | undefined): GrantCheck {
         'Token revoked (logged out, password changed, role lowered or account re-enabled): log in again with POST /api/v1/auth/login',
     };
   }
-  return { ok: true, user: { userId: user.id, username: user.username, role: user.role } };
+  return {
+    ok: true,
+    user: { userId: user.id, username: user.username, role: user.role },
+    mfaEnabled: user.mfa_enabled,
+  };
 }

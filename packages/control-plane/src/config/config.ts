@@ -12,6 +12,8 @@ import {
   type Setting,
 } from './settings.js';
 
+import { MFA_REQUIRED_CHOICES, type MfaRequired } from '../auth/mfa-policy.js';
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Every setting of the control plane. Nothing else in the control plane reads process.env. */
@@ -75,6 +77,12 @@ export const SETTINGS = {
     1,
     1_000,
   ),
+  mfaRequired: oneOf(
+    'MFA_REQUIRED',
+    'none',
+    MFA_REQUIRED_CHOICES,
+    'Who must use two-factor authentication (TOTP): such users without it are sent to set it up at their next login and can do nothing else until they have',
+  ),
   trustProxy: addressList(
     'TRUST_PROXY',
     "Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed, so login throttling and the audit log see the client's address (e.g. 10.0.0.0/8)",
@@ -133,6 +141,7 @@ export interface ControlPlaneConfig {
   adminPassword: string | undefined;
   userMaxSessions: number;
   userMaxEventStreams: number;
+  mfaRequired: MfaRequired;
   trustProxy: string[];
   /** 0: keep forever. */
   auditRetentionMs: number;
@@ -213,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       adminPassword: v.adminPassword,
       userMaxSessions: v.userMaxSessions,
       userMaxEventStreams: v.userMaxEventStreams,
+      mfaRequired: v.mfaRequired,
       trustProxy: v.trustProxy,
       auditRetentionMs: v.auditRetention,
       agentToken: v.agentToken,

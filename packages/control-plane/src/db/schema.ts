@@ -160,6 +160,36 @@ export interface EventStreamsTable {
   seen_at: CreatedAt;
 }
 
+/** A user's TOTP enrollment (migration 0014); enabled_at null: waiting for the confirming code. */
+export interface UserTotpTable {
+  user_id: string;
+  /** AES-256-GCM ciphertext of the base32 secret (auth/totp-secret-box.ts). */
+  secret_encrypted: string;
+  enabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** RFC 6238 time step of the last accepted code; only later steps are accepted. */
+  last_used_step: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: CreatedAt;
+}
+
+export interface MfaRecoveryCodesTable {
+  user_id: string;
+  /** SHA-256 (hex) of the normalised code. */
+  code_hash: string;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
+/** The pending second step of a login (migration 0014). */
+export interface MfaChallengesTable {
+  /** SHA-256 (hex) of the mfa_token handed to the client. */
+  token_hash: string;
+  user_id: string;
+  token_version: number;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -177,6 +207,9 @@ export interface Schema {
   vnc_tickets: VncTicketsTable;
   vnc_tunnels: VncTunnelsTable;
   event_streams: EventStreamsTable;
+  user_totp: UserTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

@@ -1,12 +1,14 @@
 import { useState, type FormEvent } from 'react';
 import { api, setToken } from '../api.js';
+import { TwoFactor } from './two-factor.js';
+import type { LoginAnswer } from './login-mfa.js';
 
 interface Me {
   id: string;
   username: string;
 }
 
-/** The logged-in user's own account: change the password (the current one is required). */
+/** The logged-in user's own account: change the password (the current one is required), two-factor. */
 export function Account() {
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const change = (event: FormEvent<HTMLFormElement>) => {
@@ -18,7 +20,13 @@ export function Account() {
         const me = await api<Me>('GET', '/api/v1/auth/me');
         await api('PATCH', `/api/v1/users/${me.id}`, { password, current_password: form.get('current_password') });
         // The change revoked every token of this user, this one included: log in with the new password.
-        const login = await api<{ token: string }>('POST', '/api/v1/auth/login', { username: me.username, password });
+        const login = await api<LoginAnswer>('POST', '/api/v1/auth/login', { username: me.username, password });
+        if ('mfa_required' in login) {
+          // With two-factor on, a new login needs a code too: the login page asks for it.
+          setToken(null);
+          location.reload();
+          return;
+        }
         setToken(login.token);
         setMessage({ error: false, text: 'Password changed; other devices are logged out.' });
       } catch (error) {
@@ -55,6 +63,7 @@ export function Account() {
         />
         <button type="submit">Change password</button>
       </form>
+      <TwoFactor />
     </main>
   );
 }

@@ -1,23 +1,25 @@
 import { useState, type FormEvent } from 'react';
-import { api, setToken } from '../api.js';
+import { api } from '../api.js';
+import { MfaCodeStep, signIn, type LoginAnswer } from './login-mfa.js';
 
 export function Login() {
   const [error, setError] = useState<string | null>(null);
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     try {
-      const { token } = await api<{ token: string }>('POST', '/api/v1/auth/login', {
+      const answer = await api<LoginAnswer>('POST', '/api/v1/auth/login', {
         username: form.get('username'),
         password: form.get('password'),
       });
-      setToken(token);
-      location.hash = '#/';
-      location.reload();
+      if ('mfa_required' in answer) setMfaToken(answer.mfa_token);
+      else signIn(answer);
     } catch (e) {
       setError((e as Error).message);
     }
   };
+  if (mfaToken) return <MfaCodeStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />;
   return (
     <main className="login">
       <h1>StreamSpace</h1>

@@ -9,6 +9,8 @@ interface User {
   disabled: boolean;
   /** Sessions this user may hold; null: the server's USER_MAX_SESSIONS. */
   max_sessions: number | null;
+  /** Two-factor (TOTP) is on. */
+  mfa_enabled?: boolean;
 }
 
 /** Admin: users and roles. */
@@ -79,6 +81,19 @@ export function Users() {
                 >
                   {u.disabled ? 'Enable' : 'Disable'}
                 </button>
+              </td>
+              <td>
+                {u.mfa_enabled && (
+                  <button
+                    aria-label={`Reset two-factor of ${u.username}`}
+                    onClick={() =>
+                      confirm(`Turn off two-factor for ${u.username} and log them out everywhere?`) &&
+                      void guard(() => api('DELETE', `/api/v1/users/${u.id}/mfa`))
+                    }
+                  >
+                    Reset two-factor
+                  </button>
+                )}
               </td>
             </tr>
           ))}

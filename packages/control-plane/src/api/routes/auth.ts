@@ -5,7 +5,9 @@ import { recordAudit } from '../../db/queries/audit.js';
 import { caller } from '../../auth/authenticate.js';
 import { NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
-import { LoginRequest, LoginResponse, UserBody, errors } from '../schemas.js';
+import { LoginRequest, UserBody, errors } from '../schemas.js';
+import { LoginStepResponse } from '../mfa-schemas.js';
+import { afterPassword } from '../login-completion.js';
 import { publicUser } from './users.js';
 
 export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -13,10 +15,10 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/login',
     {
       schema: {
-        summary: 'Log in; returns a bearer token',
+        summary: 'Log in; returns a bearer token, or an mfa_token for POST /api/v1/auth/mfa when two-factor is on',
         tags: ['auth'],
         body: LoginRequest,
-        response: { 200: LoginResponse, ...errors(400, 401, 429, 503) },
+        response: { 200: LoginStepResponse, ...errors(400, 401, 429, 503) },
       },
     },
     async (request) => {
@@ -51,21 +53,7 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         );
       }
       await ctx.limiter.recordSuccess(username, ip);
-      const { token, expiresAt } = await ctx.tokens.issue({
-        userId: user.id,
-        username: user.username,
-        role: user.role,
-        tokenVersion: user.token_version,
-      });
-      await recordAudit(ctx.db, {
-        actorUserId: user.id,
-        actor: user.username,
-        action: 'auth.login',
-        targetType: 'user',
-        targetId: user.id,
-        ip,
-      });
-      return { token, expires_at: expiresAt.toISOString(), user: publicUser(user) };
+      return afterPassword(ctx, ip, user);
     },
   );
 

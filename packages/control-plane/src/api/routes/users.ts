@@ -9,6 +9,7 @@ import {
   listUsers,
   updateUser,
 } from '../../db/queries/users.js';
+import { usersWithTotp } from '../../db/queries/mfa.js';
 import { caller, requireAdmin } from '../../auth/authenticate.js';
 import { auditRequest } from '../audit-request.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError } from '../../errors.js';
@@ -42,7 +43,10 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: Type.Array(UserBody), ...errors(401, 403) },
       },
     },
-    async () => (await listUsers(ctx.db)).map(publicUser),
+    async () => {
+      const withMfa = await usersWithTotp(ctx.db);
+      return (await listUsers(ctx.db)).map((u) => ({ ...publicUser(u), mfa_enabled: withMfa.has(u.id) }));
+    },
   );
 
   app.post<{ Body: CreateUserRequest }>(

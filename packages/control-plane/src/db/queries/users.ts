@@ -11,14 +11,28 @@ export function findUserById(db: Db, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** What a login check needs of a user's row. */
-export type UserState = Pick<User, 'id' | 'username' | 'role' | 'disabled' | 'token_version'>;
+/** What a login check needs of a user's row, and whether two-factor is on (MFA_REQUIRED). */
+export type UserState = Pick<User, 'id' | 'username' | 'role' | 'disabled' | 'token_version'> & {
+  mfa_enabled: boolean;
+};
 
 export function findUserStates(db: Db, ids: string[]): Promise<UserState[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('users')
     .select(['id', 'username', 'role', 'disabled', 'token_version'])
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('user_totp')
+            .select('user_totp.user_id')
+            .whereRef('user_totp.user_id', '=', 'users.id')
+            .where('user_totp.enabled_at', 'is not', null),
+        )
+        .$castTo<boolean>()
+        .as('mfa_enabled'),
+    )
     .where('id', 'in', ids)
     .execute();
 }

@@ -1,0 +1,46 @@
+import { useState, type FormEvent } from 'react';
+import { api, setToken } from '../api.js';
+
+/** What POST /api/v1/auth/login answers: a session, or the second step when two-factor is on. */
+export type LoginAnswer =
+  { token: string; mfa_enrollment_required?: true } | { mfa_required: true; mfa_token: string; expires_at: string };
+
+/** Keeps the session token and opens the app; at the two-factor setup when MFA_REQUIRED wants it. */
+export function signIn(answer: { token: string; mfa_enrollment_required?: true }) {
+  setToken(answer.token);
+  location.hash = answer.mfa_enrollment_required ? '#/account' : '#/';
+  location.reload();
+}
+
+/** The second step of a login: a code from the authenticator app, or a recovery code. */
+export function MfaCodeStep({ mfaToken, onRestart }: { mfaToken: string; onRestart: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const code = String(new FormData(event.currentTarget).get('code') ?? '').trim();
+    api<{ token: string }>('POST', '/api/v1/auth/mfa', { mfa_token: mfaToken, code }).then(signIn, (e: Error) =>
+      setError(e.message),
+    );
+  };
+  return (
+    <main className="login">
+      <h1>StreamSpace</h1>
+      <form onSubmit={submit}>
+        <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+        <label>
+          Authentication code{' '}
+          <input name="code" autoComplete="one-time-code" autoFocus required maxLength={64} spellCheck={false} />
+        </label>
+        <button type="submit">Verify</button>
+        <button type="button" onClick={onRestart}>
+          Start over
+        </button>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}
