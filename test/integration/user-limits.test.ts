@@ -101,7 +101,9 @@ forEachDatabase('login throttling', (target) => {
 
   test('100 parallel wrong passwords: at most 10 are checked, the rest get 429 with Retry-After; later the right one works', async (t) => {
     fresh = await target.fresh();
-    const cp = await startTestControlPlane(fresh);
+    // A first delay longer than the default 2 s: the burst of 100 (seconds on a loaded machine) must
+    // still be inside it when the right password is tried below.
+    const cp = await startTestControlPlane(fresh, { start: { loginLimits: { baseDelayMs: 10_000 } } });
     try {
       const attempt = (password: string) =>
         cp.api('POST', '/api/v1/auth/login', { token: null, body: { username: 'admin', password } });
