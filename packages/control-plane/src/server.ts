@@ -11,6 +11,7 @@ import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
 import { makeAuthenticate } from './auth/authenticate.js';
 import { PasswordGate } from './auth/password-gate.js';
 import { UserAccess } from './auth/user-access.js';
+import { signInMethods } from './auth/sign-in-methods.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -122,6 +123,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       limiter: new LoginLimiter(db, options.loginLimits),
       passwords,
       access,
+      signIn: signInMethods(config, secrets.jwtSecret, db, access, logger.child({ component: 'oidc' })),
       eventStreams: new EventStreamSlots({
         db,
         replicaId: config.replicaId,

@@ -12,6 +12,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
 import { sessionEventRoutes } from './routes/session-events.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { serveWebUi } from './web-ui.js';
 import { installSecurityHeaders } from './security-headers.js';
 
@@ -62,6 +63,7 @@ export async function buildApp(
 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
+  await oidcRoutes(app, ctx, publicUrl);
   userRoutes(app, ctx);
   templateRoutes(app, ctx);
   sessionRoutes(app, ctx);

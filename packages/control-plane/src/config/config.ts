@@ -10,6 +10,7 @@ import {
   url,
   type Setting,
 } from './settings.js';
+import { OIDC_SETTINGS, oidcConfig, type OidcConfig } from './oidc-settings.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -107,6 +108,7 @@ export const SETTINGS = {
     'Name of this control-plane replica, recorded on the agents it holds',
     'hostname plus a random suffix',
   ),
+  ...OIDC_SETTINGS,
 } satisfies Record<string, Setting<unknown>>;
 
 type Values = { [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never };
@@ -135,6 +137,10 @@ export interface ControlPlaneConfig {
   replicaId: string;
   /** Undefined: derived from HOST and the listening port once the server listens. */
   replicaUrl: string | undefined;
+  /** Single sign-on; undefined when OIDC_ISSUER_URL is unset. */
+  oidc: OidcConfig | undefined;
+  /** False: password login only for the bootstrap administrator (LOCAL_LOGIN). */
+  localLogin: boolean;
 }
 
 export type ConfigResult = { ok: true; config: ControlPlaneConfig } | { ok: false; problems: string[] };
@@ -187,6 +193,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       problems.push('AGENT_TOKEN: required with PostgreSQL (16+ characters, e.g. `openssl rand -hex 24`)');
     }
   }
+  const publicUrl = v.publicUrl ?? `http://localhost:${v.port}`;
+  const oidc = oidcConfig(v, publicUrl, problems);
   if (problems.length > 0) return { ok: false, problems };
 
   return {
@@ -195,7 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       port: v.port,
       metricsPort: v.metricsPort,
       host: v.host,
-      publicUrl: v.publicUrl ?? `http://localhost:${v.port}`,
+      publicUrl,
       logLevel: v.logLevel,
       dataDir: resolve(v.dataDir),
       database,
@@ -212,6 +220,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       sessionStartTimeoutMs: v.sessionStartTimeout,
       replicaId: v.replicaId ?? defaultReplicaId(),
       replicaUrl: v.replicaUrl,
+      oidc,
+      localLogin: v.localLogin,
     },
   };
 }

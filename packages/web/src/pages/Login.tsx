@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { api, setToken } from '../api.js';
+import { PasswordLoginSection, SingleSignOn, useSignInProviders } from './SingleSignOn.js';
 
 export function Login() {
   const [error, setError] = useState<string | null>(null);
+  const providers = useSignInProviders();
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -21,20 +23,23 @@ export function Login() {
   return (
     <main className="login">
       <h1>StreamSpace</h1>
-      <form onSubmit={submit}>
-        <label>
-          Username <input name="username" autoComplete="username" required />
-        </label>
-        <label>
-          Password <input name="password" type="password" autoComplete="current-password" required />
-        </label>
-        <button type="submit">Log in</button>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </form>
+      <SingleSignOn providers={providers} />
+      <PasswordLoginSection local={providers?.local ?? true}>
+        <form onSubmit={submit}>
+          <label>
+            Username <input name="username" autoComplete="username" required />
+          </label>
+          <label>
+            Password <input name="password" type="password" autoComplete="current-password" required />
+          </label>
+          <button type="submit">Log in</button>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+        </form>
+      </PasswordLoginSection>
     </main>
   );
 }
