@@ -73,8 +73,11 @@ async function signInWithSso(page: Page, login: string) {
   await signInAtProvider(page, login);
 }
 
-async function signedInAs(page: Page, cp: TestControlPlane) {
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+/** Waits for a signed-in page (home, or the one named by its heading), and asks the API who that is. */
+async function signedInAs(page: Page, cp: TestControlPlane, heading?: string) {
+  await (
+    heading ? page.getByRole('heading', { name: heading }) : page.getByRole('button', { name: 'Log out' })
+  ).waitFor();
   const token = await page.evaluate(() => sessionStorage.getItem('streamspace-token'));
   assert.ok(token, 'the UI holds a login token');
   const me = await cp.api('GET', '/api/v1/auth/me', { token });
@@ -156,10 +159,11 @@ forEachDatabase('single sign-on with OpenID Connect', (target) => {
     const logins = (await auditOf(cp, 'auth.login')).filter((row) => row.actor_user_id === me.id);
     assert.deepEqual(logins[0]!.details, { method: 'oidc', issuer: provider.issuer });
 
-    // A second sign-in finds the same account by (issuer, subject).
-    const again = await loginPage(cp.url);
+    // A second sign-in finds the same account by (issuer, subject), and lands on the page asked for.
+    const again = await loginPage(`${cp.url}/#/account`);
     await signInWithSso(again, 'alice');
-    assert.equal((await signedInAs(again, cp)).me.id, me.id);
+    assert.equal((await signedInAs(again, cp, 'Account')).me.id, me.id);
+    assert.match(again.url(), /#\/account$/);
     assert.equal((await auditOf(cp, 'user.create')).filter((row) => row.target_id === me.id).length, 1);
     await page.context().close();
     await again.context().close();
@@ -359,8 +363,16 @@ describe('single sign-on across two replicas on PostgreSQL', () => {
       /signs in through single sign-on and has no password; use “Sign in with Test IdP”/,
     );
 
-    // Without OIDC_ADMIN_GROUPS the groups decide no role: a promotion by hand survives the next sign-in.
+    // Nor with one an administrator set: the account belongs to the provider.
     await a.loginAsAdmin();
+    assert.equal((await a.api('PATCH', `/api/v1/users/${me.id}`, { body: { password: 'set-by-admin' } })).status, 200);
+    const set = await a.api('POST', '/api/v1/auth/login', {
+      body: { username: 'carol', password: 'set-by-admin' },
+      token: null,
+    });
+    assert.equal(set.status, 403);
+
+    // Without OIDC_ADMIN_GROUPS the groups decide no role: a promotion by hand survives the next sign-in.
     assert.equal((await a.api('PATCH', `/api/v1/users/${me.id}`, { body: { role: 'admin' } })).status, 200);
     const again = await loginPage(b.url);
     await signInWithSso(again, 'carol');

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Schema, User } from '../db/schema.js';
 import { recordAudit } from '../db/queries/audit.js';
+import { hasIdentity } from '../db/queries/user-identities.js';
 import { ApiError } from '../errors.js';
 import type { OidcLogin } from './oidc-login.js';
 
@@ -22,8 +23,8 @@ export class PasswordLoginRefusedError extends ApiError {
 
 /**
  * Refuses a password login the configuration does not allow, before any password is checked:
- * everyone but the bootstrap administrator when LOCAL_LOGIN is false, and users of single sign-on,
- * who have no password. Audited as a failed login; throws the refusal.
+ * everyone but the bootstrap administrator when LOCAL_LOGIN is false, and users of single sign-on
+ * (they have no password, and one set for them by an administrator is not honoured). Audited as a failed login; throws the refusal.
  */
 export async function refuseDisallowedPasswordLogin(
   db: Kysely<Schema>,
@@ -38,7 +39,8 @@ export async function refuseDisallowedPasswordLogin(
   if (!methods.localLogin && username !== methods.breakGlassUsername) {
     reason = 'password login disabled';
     message = `Password login is turned off on this server (LOCAL_LOGIN=false); ${sso}.`;
-  } else if (user && user.password_hash === null) {
+  } else if (user && (user.password_hash === null || (await hasIdentity(db, user.id)))) {
+    // Linked to an identity provider: even a password an administrator set does not sign in here.
     reason = 'single sign-on account';
     message = `This account signs in through single sign-on and has no password; ${sso}.`;
   }

@@ -48,7 +48,7 @@ export function SingleSignOn({ providers }: { providers: SignInProviders | undef
       {finishing && <p role="status">Finishing single sign-on…</p>}
       {providers?.oidc && (
         <p>
-          <a className="sso" href={providers.oidc.login_url}>
+          <a className="sso" href={`${providers.oidc.login_url}?return_to=${encodeURIComponent(returnTo())}`}>
             {providers.oidc.label}
           </a>
         </p>
@@ -60,6 +60,12 @@ export function SingleSignOn({ providers }: { providers: SignInProviders | undef
       )}
     </>
   );
+}
+
+/** The page the user asked for before the login page stood in for it (`#/view/<id>`), else home. */
+function returnTo(): string {
+  const route = location.hash.slice(1).split('?')[0] || '/';
+  return route.startsWith('/login') ? '/' : route;
 }
 
 /** The password form: shown as is, or folded away as the break-glass administrator's when LOCAL_LOGIN is off. */

@@ -33,3 +33,9 @@ export async function touchIdentity(db: Db, issuer: string, subject: string): Pr
     .where('subject', '=', subject)
     .execute();
 }
+
+/** True when the user signs in through single sign-on. */
+export async function hasIdentity(db: Db, userId: string): Promise<boolean> {
+  const row = await db.selectFrom('user_identities').select('user_id').where('user_id', '=', userId).executeTakeFirst();
+  return row !== undefined;
+}
