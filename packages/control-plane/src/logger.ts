@@ -19,6 +19,8 @@ const REDACT = [
   '*.jwtSecret',
   '*.agentToken',
   '*.adminPassword',
+  '*.clientSecret',
+  '*.client_secret',
   '*.authorization',
   '*.headers.authorization',
   '*.headers.cookie',

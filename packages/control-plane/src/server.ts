@@ -13,6 +13,7 @@ import { PasswordGate } from './auth/password-gate.js';
 import { UserAccess } from './auth/user-access.js';
 import { MfaService } from './auth/mfa-service.js';
 import { TotpSecretBox } from './auth/totp-secret-box.js';
+import { signInMethods } from './auth/sign-in-methods.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -135,6 +136,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         required: config.mfaRequired,
         now: options.mfaClock,
       }),
+      signIn: signInMethods(config, secrets.jwtSecret, db, access, logger.child({ component: 'oidc' })),
       eventStreams: new EventStreamSlots({
         db,
         replicaId: config.replicaId,

@@ -24,7 +24,8 @@ function useRoute(): string {
 
 function App() {
   const route = useRoute();
-  if (!getToken() || route === '/login') return <Login />;
+  // `/login?sso=1`: the end of a single sign-on (pages/SingleSignOn.tsx).
+  if (!getToken() || route.split('?')[0] === '/login') return <Login />;
   const view = /^\/view\/([0-9a-f-]{36})$/.exec(route);
   if (view) return <Viewer sessionId={view[1]!} />;
   if (route === '/agents') return <Agents />;

@@ -15,6 +15,7 @@ import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
 import { sessionEventRoutes } from './routes/session-events.js';
 import { auditRoutes } from './routes/audit.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { serveWebUi } from './web-ui.js';
 import { installSecurityHeaders } from './security-headers.js';
 
@@ -65,6 +66,7 @@ export async function buildApp(
 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
+  await oidcRoutes(app, ctx, publicUrl);
   userRoutes(app, ctx);
   mfaRoutes(app, ctx);
   mfaLoginRoutes(app, ctx);

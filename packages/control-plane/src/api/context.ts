@@ -7,6 +7,7 @@ import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { PasswordGate } from '../auth/password-gate.js';
 import type { UserAccess } from '../auth/user-access.js';
 import type { MfaService } from '../auth/mfa-service.js';
+import type { SignInMethods } from '../auth/local-login.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStreamSlots } from './event-stream-slots.js';
@@ -23,6 +24,8 @@ export interface ApiContext {
   access: UserAccess;
   /** TOTP two-factor: enrollment, codes, the login's second step; MFA_REQUIRED. */
   mfa: MfaService;
+  /** Password login on or off, and single sign-on when configured. */
+  signIn: SignInMethods;
   /** Live-update stream slots per user, counted across replicas. */
   eventStreams: EventStreamSlots;
   sessions: SessionService;

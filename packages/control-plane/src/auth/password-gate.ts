@@ -16,7 +16,9 @@ export class PasswordGate {
     readonly maxWaiting = 64,
   ) {}
 
-  verify(hash: string | undefined, password: string): Promise<boolean> {
+  /** No hash (an unknown user, or one of single sign-on without a password): checked against a decoy,
+   * so the answer takes as long and is false. */
+  verify(hash: string | null | undefined, password: string): Promise<boolean> {
     return this.#run(async () => verifyPassword(hash ?? (await decoyPasswordHash()), password));
   }
 

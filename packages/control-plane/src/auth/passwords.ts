@@ -5,7 +5,9 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, { type: argon2.argon2id });
 }
 
-export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+/** A null hash (a single sign-on user has no password) never matches. */
+export async function verifyPassword(hash: string | null, password: string): Promise<boolean> {
+  if (hash === null) return false;
   try {
     return await argon2.verify(hash, password);
   } catch {

@@ -21,7 +21,11 @@ export interface Grant {
 }
 
 export type GrantCheck =
-  | { ok: true; user: TokenClaims; mfaEnabled: boolean }
+  | {
+      ok: true;
+      user: TokenClaims;
+      /** TOTP on, or single sign-on (the provider owns the second factor). */ mfaEnabled: boolean;
+    }
   | { ok: false; reason: 'expired' | 'revoked' | 'disabled' | 'unknown'; message: string };
 
 interface Entry {
@@ -178,6 +182,8 @@ function judge(grant: Grant, user: UserState | undefined): GrantCheck {
   return {
     ok: true,
     user: { userId: user.id, username: user.username, role: user.role },
-    mfaEnabled: user.mfa_enabled,
+    // Single sign-on users prove their second factor to their identity provider, under its
+    // policy; TOTP here would be asked of them at no login (SSO never reaches the password step).
+    mfaEnabled: user.mfa_enabled || user.single_sign_on,
   };
 }

@@ -102,3 +102,49 @@ test('the configuration table lists every variable', () => {
   const table = configurationTable();
   for (const setting of Object.values(SETTINGS)) assert.ok(table.includes(`| \`${setting.env}\` |`), setting.env);
 });
+
+test('single sign-on is off by default; an issuer needs a client id and secret, each named when missing', () => {
+  const off = loadConfig({});
+  assert.ok(off.ok);
+  assert.equal(off.config.oidc, undefined);
+  assert.equal(off.config.localLogin, true);
+
+  assert.deepEqual(problemsOf({ OIDC_ISSUER_URL: 'https://idp.example.com/realms/main' }), [
+    'OIDC_CLIENT_ID: required when OIDC_ISSUER_URL is set',
+    'OIDC_CLIENT_SECRET: required when OIDC_ISSUER_URL is set',
+  ]);
+  assert.deepEqual(problemsOf({ OIDC_ISSUER_URL: 'not a url' }), [
+    'OIDC_ISSUER_URL: expected a URL like https://idp.example.com/realms/main, got "not a url"',
+  ]);
+  assert.deepEqual(problemsOf({ LOCAL_LOGIN: 'maybe' }), ['LOCAL_LOGIN: expected true or false, got "maybe"']);
+  assert.match(problemsOf({ LOCAL_LOGIN: 'false' })[0]!, /^LOCAL_LOGIN: false needs single sign-on/);
+});
+
+test('OIDC settings: defaults, lists, the issuer kept exactly, the redirect URI from PUBLIC_URL', () => {
+  const result = loadConfig({
+    PUBLIC_URL: 'https://streamspace.example.com/',
+    OIDC_ISSUER_URL: 'https://tenant.auth0.com/',
+    OIDC_CLIENT_ID: 'streamspace',
+    OIDC_CLIENT_SECRET: 's3cret',
+    OIDC_ADMIN_GROUPS: ' ops , platform ',
+    LOCAL_LOGIN: 'false',
+  });
+  assert.ok(result.ok);
+  assert.equal(result.config.localLogin, false);
+  assert.deepEqual(result.config.oidc, {
+    issuerUrl: 'https://tenant.auth0.com/',
+    clientId: 'streamspace',
+    clientSecret: 's3cret',
+    scopes: 'openid profile email',
+    usernameClaim: 'preferred_username',
+    groupsClaim: 'groups',
+    adminGroups: ['ops', 'platform'],
+    allowedGroups: [],
+    buttonLabel: 'Sign in with single sign-on',
+    redirectUri: 'https://streamspace.example.com/api/v1/auth/oidc/callback',
+  });
+  assert.deepEqual(
+    problemsOf({ OIDC_ISSUER_URL: 'https://i', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 's', OIDC_SCOPES: 'profile' }),
+    ['OIDC_SCOPES: must include openid, got "profile"'],
+  );
+});

@@ -11,6 +11,7 @@ import {
   url,
   type Setting,
 } from './settings.js';
+import { OIDC_SETTINGS, oidcConfig, type OidcConfig } from './oidc-settings.js';
 
 import { MFA_REQUIRED_CHOICES, type MfaRequired } from '../auth/mfa-policy.js';
 
@@ -121,6 +122,7 @@ export const SETTINGS = {
     'Name of this control-plane replica, recorded on the agents it holds',
     'hostname plus a random suffix',
   ),
+  ...OIDC_SETTINGS,
 } satisfies Record<string, Setting<unknown>>;
 
 type Values = { [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never };
@@ -152,6 +154,10 @@ export interface ControlPlaneConfig {
   replicaId: string;
   /** Undefined: derived from HOST and the listening port once the server listens. */
   replicaUrl: string | undefined;
+  /** Single sign-on; undefined when OIDC_ISSUER_URL is unset. */
+  oidc: OidcConfig | undefined;
+  /** False: password login only for the bootstrap administrator (LOCAL_LOGIN). */
+  localLogin: boolean;
 }
 
 export type ConfigResult = { ok: true; config: ControlPlaneConfig } | { ok: false; problems: string[] };
@@ -204,6 +210,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       problems.push('AGENT_TOKEN: required with PostgreSQL (16+ characters, e.g. `openssl rand -hex 24`)');
     }
   }
+  const publicUrl = v.publicUrl ?? `http://localhost:${v.port}`;
+  const oidc = oidcConfig(v, publicUrl, problems);
   if (problems.length > 0) return { ok: false, problems };
 
   return {
@@ -212,7 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       port: v.port,
       metricsPort: v.metricsPort,
       host: v.host,
-      publicUrl: v.publicUrl ?? `http://localhost:${v.port}`,
+      publicUrl,
       logLevel: v.logLevel,
       dataDir: resolve(v.dataDir),
       database,
@@ -231,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       sessionStartTimeoutMs: v.sessionStartTimeout,
       replicaId: v.replicaId ?? defaultReplicaId(),
       replicaUrl: v.replicaUrl,
+      oidc,
+      localLogin: v.localLogin,
     },
   };
 }

@@ -112,6 +112,36 @@ export function url(
   };
 }
 
+/** `true`/`false` (also yes/no, on/off, 1/0, any case). */
+export function boolean(env: string, fallback: boolean, description: string): Setting<boolean> {
+  return {
+    env,
+    defaultText: String(fallback),
+    description,
+    parse: withDefault<boolean>(fallback, (raw) => {
+      const lower = raw.toLowerCase();
+      if (['true', 'yes', 'on', '1'].includes(lower)) return { value: true };
+      if (['false', 'no', 'off', '0'].includes(lower)) return { value: false };
+      return { problem: `expected true or false, got "${raw}"` };
+    }),
+  };
+}
+
+/** Names separated by commas (`admins, ops`); blanks around them are dropped. */
+export function list(env: string, description: string): Setting<string[]> {
+  return {
+    env,
+    defaultText: '(none)',
+    description,
+    parse: (raw) => ({
+      value: (raw ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    }),
+  };
+}
+
 /** Addresses and CIDR ranges, comma-separated (`10.0.0.1, 10.1.0.0/16, ::1`). */
 export function addressList(env: string, description: string): Setting<string[]> {
   return {

@@ -11,7 +11,8 @@ export interface UsersTable {
   username: string;
   email: string | null;
   display_name: string | null;
-  password_hash: string;
+  /** Null for users of single sign-on: they have no local password (migration 0013). */
+  password_hash: string | null;
   role: 'admin' | 'user';
   disabled: Generated<boolean>;
   /** In every login token; bumping it revokes all tokens issued before (migration 0009). */
@@ -190,6 +191,24 @@ export interface MfaChallengesTable {
   created_at: CreatedAt;
 }
 
+/** Links a single sign-on identity (issuer, subject) to its StreamSpace user (migration 0013). */
+export interface UserIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: CreatedAt;
+  last_login_at: CreatedAt;
+}
+
+/** One-time codes handing a finished single sign-on to the UI (migration 0013). */
+export interface OidcLoginCodesTable {
+  code_hash: string;
+  user_id: string;
+  return_to: string | null;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  created_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -210,6 +229,8 @@ export interface Schema {
   user_totp: UserTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  user_identities: UserIdentitiesTable;
+  oidc_login_codes: OidcLoginCodesTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

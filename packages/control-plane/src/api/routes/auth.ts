@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { bumpTokenVersion, findUserById, findUserByUsername } from '../../db/queries/users.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { caller } from '../../auth/authenticate.js';
+import { refuseDisallowedPasswordLogin } from '../../auth/local-login.js';
 import { NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { LoginRequest, UserBody, errors } from '../schemas.js';
@@ -18,7 +19,7 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         summary: 'Log in; returns a bearer token, or an mfa_token for POST /api/v1/auth/mfa when two-factor is on',
         tags: ['auth'],
         body: LoginRequest,
-        response: { 200: LoginStepResponse, ...errors(400, 401, 429, 503) },
+        response: { 200: LoginStepResponse, ...errors(400, 401, 403, 429, 503) },
       },
     },
     async (request) => {
@@ -34,6 +35,8 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         );
       }
       const user = await findUserByUsername(ctx.db, username);
+      // LOCAL_LOGIN=false and single sign-on accounts (auth/local-login.ts).
+      await refuseDisallowedPasswordLogin(ctx.db, ctx.signIn, request, username, user);
       // Verify against a decoy when the user is unknown so both failures take the same time.
       const ok = await ctx.passwords.verify(user?.password_hash, password);
       if (!user || !ok || user.disabled) {

@@ -11,9 +11,11 @@ export function findUserById(db: Db, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** What a login check needs of a user's row, and whether two-factor is on (MFA_REQUIRED). */
+/** What a login check needs of a user's row, whether two-factor is on and whether the user signs
+ * in with single sign-on (MFA_REQUIRED). */
 export type UserState = Pick<User, 'id' | 'username' | 'role' | 'disabled' | 'token_version'> & {
   mfa_enabled: boolean;
+  single_sign_on: boolean;
 };
 
 export function findUserStates(db: Db, ids: string[]): Promise<UserState[]> {
@@ -32,6 +34,17 @@ export function findUserStates(db: Db, ids: string[]): Promise<UserState[]> {
         )
         .$castTo<boolean>()
         .as('mfa_enabled'),
+    )
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('user_identities')
+            .select('user_identities.user_id')
+            .whereRef('user_identities.user_id', '=', 'users.id'),
+        )
+        .$castTo<boolean>()
+        .as('single_sign_on'),
     )
     .where('id', 'in', ids)
     .execute();
