@@ -11,6 +11,7 @@ import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
 import { makeAuthenticate } from './auth/authenticate.js';
 import { PasswordGate } from './auth/password-gate.js';
 import { UserAccess } from './auth/user-access.js';
+import { ApiTokenAuth } from './auth/api-tokens.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -86,6 +87,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
   const access = new UserAccess(db, logger.child({ component: 'auth' }), options.userCacheTtlMs);
   await access.start(database);
+  const apiTokens = new ApiTokenAuth(db);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
   const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }), {
@@ -122,6 +124,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       limiter: new LoginLimiter(db, options.loginLimits),
       passwords,
       access,
+      apiTokens: { auth: apiTokens, maxLifetimeMs: config.apiTokenMaxLifetimeMs },
       eventStreams: new EventStreamSlots({
         db,
         replicaId: config.replicaId,
@@ -130,7 +133,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       }),
       sessions,
       metrics,
-      authenticate: makeAuthenticate(tokens, access),
+      authenticate: makeAuthenticate(tokens, access, apiTokens),
       isMigrated: () => migrationsApplied(database, migrations.length),
     },
     logger,

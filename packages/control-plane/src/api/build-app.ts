@@ -7,6 +7,8 @@ import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { authRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
+import { meRoutes } from './routes/me.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
 import { templateRoutes } from './routes/templates.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
@@ -63,6 +65,8 @@ export async function buildApp(
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
   userRoutes(app, ctx);
+  meRoutes(app, ctx);
+  apiTokenRoutes(app, ctx);
   templateRoutes(app, ctx);
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);

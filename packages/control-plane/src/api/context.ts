@@ -6,6 +6,7 @@ import type { TokenService } from '../auth/tokens.js';
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { PasswordGate } from '../auth/password-gate.js';
 import type { UserAccess } from '../auth/user-access.js';
+import type { ApiTokenAuth } from '../auth/api-tokens.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStreamSlots } from './event-stream-slots.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   passwords: PasswordGate;
   /** Logins checked against the users' current rows. */
   access: UserAccess;
+  /** Personal API tokens, and the longest lifetime one may be created with (API_TOKEN_MAX_LIFETIME). */
+  apiTokens: { auth: ApiTokenAuth; maxLifetimeMs: number };
   /** Live-update stream slots per user, counted across replicas. */
   eventStreams: EventStreamSlots;
   sessions: SessionService;

@@ -2,10 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { TokenClaims, TokenService } from './tokens.js';
 import type { Grant, UserAccess } from './user-access.js';
+import { isApiToken, type ApiTokenAuth } from './api-tokens.js';
 
 /** The caller as the database sees them now, and the login they came with. */
 export interface AuthenticatedUser extends TokenClaims {
   grant: Grant;
+  /** Set when the caller came with a personal API token rather than a login. */
+  apiTokenId?: string;
 }
 
 declare module 'fastify' {
@@ -16,8 +19,8 @@ declare module 'fastify' {
 
 /** Reads `Authorization: Bearer <jwt>` and checks it against the user's current row (disabled,
  * token version; the role is the row's). The operator's log gets the precise reason, the client a
- * message that says what to do. */
-export function makeAuthenticate(tokens: TokenService, access: UserAccess) {
+ * message that says what to do. Personal API tokens (`ssp_…`) are checked by `apiTokens`. */
+export function makeAuthenticate(tokens: TokenService, access: UserAccess, apiTokens?: ApiTokenAuth) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -25,6 +28,10 @@ export function makeAuthenticate(tokens: TokenService, access: UserAccess) {
       throw new UnauthorizedError(
         'Missing bearer token: log in with POST /api/v1/auth/login and send Authorization: Bearer <token>',
       );
+    }
+    if (apiTokens && isApiToken(match[1]!)) {
+      request.user = await apiTokens.authenticate(match[1]!, request.ip, request.log);
+      return;
     }
     const check = await tokens.verify(match[1]!);
     if (!check.ok) {

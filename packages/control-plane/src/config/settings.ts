@@ -36,6 +36,41 @@ export function duration(env: string, fallbackMs: number, description: string, m
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A duration that may count days, for lifetimes measured in months: `90d`, `1d12h`, or anything
+ * parseDuration takes (`12h`, `30m`). The protocol's durations stop at hours on purpose (agent
+ * intervals); tokens need days.
+ */
+export function parseLifetime(text: string): number | undefined {
+  const match = /^\s*(?:(\d+)d)?(.*?)\s*$/.exec(text)!;
+  const [, days, rest = ''] = match;
+  if (days === undefined) return parseDuration(rest);
+  if (rest === '') return Number(days) * DAY_MS;
+  const more = parseDuration(rest);
+  return more === undefined ? undefined : Number(days) * DAY_MS + more;
+}
+
+export function formatLifetime(ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms);
+}
+
+/** Like `duration`, in days as well (`365d`). */
+export function lifetime(env: string, fallbackMs: number, description: string, minMs: number): Setting<number> {
+  return {
+    env,
+    defaultText: formatLifetime(fallbackMs),
+    description,
+    parse: withDefault<number>(fallbackMs, (raw) => {
+      const ms = parseLifetime(raw);
+      if (ms === undefined) return { problem: `expected a duration like 90d, 12h or 30m, got "${raw}"` };
+      if (ms < minMs) return { problem: `must be at least ${formatLifetime(minMs)}, got "${raw}"` };
+      return { value: ms };
+    }),
+  };
+}
+
 export function integer(env: string, fallback: number, description: string, min: number, max: number): Setting<number> {
   return {
     env,
