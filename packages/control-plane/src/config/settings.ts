@@ -44,7 +44,8 @@ const DAY_MS = 86_400_000;
  * intervals); tokens need days.
  */
 export function parseLifetime(text: string): number | undefined {
-  const match = /^\s*(?:(\d+)d)?(.*?)\s*$/.exec(text)!;
+  const match = /^(?:(\d+)d)?(\S*)$/.exec(text.trim());
+  if (!match) return undefined;
   const [, days, rest = ''] = match;
   if (days === undefined) return parseDuration(rest);
   if (rest === '') return Number(days) * DAY_MS;
