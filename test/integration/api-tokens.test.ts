@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { waitFor } from '../support/wait-for.js';
 
 forEachDatabase('personal API tokens and /users/me', (target) => {
   let fresh: FreshDatabase;
@@ -73,18 +74,21 @@ forEachDatabase('personal API tokens and /users/me', (target) => {
       .where('id', '=', created.id)
       .executeTakeFirstOrThrow();
     assert.equal(again.last_used_at?.getTime(), stored.last_used_at?.getTime());
+    // Setting expires_at (to itself) makes every replica drop its cached row (NOTIFY), as a revocation does.
     await db()
       .updateTable('api_tokens')
-      .set({ last_used_at: sql<Date>`NOW() - interval '2 minutes'` })
+      .set((eb) => ({ last_used_at: sql<Date>`NOW() - interval '2 minutes'`, expires_at: eb.ref('expires_at') }))
       .where('id', '=', created.id)
       .execute();
-    await cp.api('GET', '/api/v1/sessions', { token: created.token });
-    const moved = await db()
-      .selectFrom('api_tokens')
-      .select('last_used_at')
-      .where('id', '=', created.id)
-      .executeTakeFirstOrThrow();
-    assert.ok(moved.last_used_at!.getTime() > Date.now() - 30_000);
+    await waitFor('the use after a minute recorded', async () => {
+      await cp.api('GET', '/api/v1/sessions', { token: created.token });
+      const row = await db()
+        .selectFrom('api_tokens')
+        .select('last_used_at')
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
+      return row.last_used_at!.getTime() > Date.now() - 30_000;
+    });
 
     assert.equal((await cp.api('DELETE', `/api/v1/users/me/tokens/${created.id}`, { token: login })).status, 204);
     const refused = await cp.api('GET', '/api/v1/sessions', { token: created.token });
@@ -259,5 +263,23 @@ forEachDatabase('personal API tokens and /users/me', (target) => {
     const id = (await cp.api('GET', '/api/v1/users/me', { token: changed.body.token })).body.id as string;
     const [entry] = await audit('user.password_change', id);
     assert.equal(entry?.actor, 'pam');
+  });
+
+  test('a token revoked on one replica is refused on another that had it cached', async () => {
+    const other = await startTestControlPlane(fresh, { env: { REPLICA_ID: 'second' } });
+    try {
+      const login = await cp.createUser('rita');
+      const created = await createToken(login);
+      assert.equal((await other.api('GET', '/api/v1/users/me', { token: created.token })).status, 200);
+      assert.equal((await cp.api('DELETE', `/api/v1/users/me/tokens/${created.id}`, { token: login })).status, 204);
+      // NOTIFY reaches the other replica at once; its cache would otherwise keep the row for 2 s.
+      await waitFor(
+        'the other replica to refuse',
+        async () => (await other.api('GET', '/api/v1/users/me', { token: created.token })).status === 401,
+        1500,
+      );
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -31,3 +31,16 @@ CREATE TRIGGER users_disabled_revokes_api_tokens
     AFTER UPDATE OF disabled ON users
     FOR EACH ROW WHEN (NEW.disabled AND NOT OLD.disabled)
     EXECUTE FUNCTION streamspace_revoke_api_tokens_of_disabled();
+
+-- Replicas cache token rows for a second or two; this tells them to drop one at once when it is
+-- revoked (here or by the trigger above) or deleted with its user.
+CREATE OR REPLACE FUNCTION streamspace_notify_api_token_change() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('streamspace_api_tokens', OLD.token_hash);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER api_tokens_notify_change
+    AFTER UPDATE OF revoked_at, expires_at OR DELETE ON api_tokens
+    FOR EACH ROW EXECUTE FUNCTION streamspace_notify_api_token_change();

@@ -11,7 +11,7 @@ import { LoginLimiter, type LoginLimits } from './auth/login-limiter.js';
 import { makeAuthenticate } from './auth/authenticate.js';
 import { PasswordGate } from './auth/password-gate.js';
 import { UserAccess } from './auth/user-access.js';
-import { ApiTokenAuth } from './auth/api-tokens.js';
+import { ApiTokenAuth } from './auth/api-token-auth.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -87,7 +87,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
   const access = new UserAccess(db, logger.child({ component: 'auth' }), options.userCacheTtlMs);
   await access.start(database);
-  const apiTokens = new ApiTokenAuth(db);
+  const apiTokens = new ApiTokenAuth(db, access, options.userCacheTtlMs);
+  await apiTokens.start(database);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
   const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }), {
@@ -214,6 +215,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         await hub.stop();
         await app.close();
         await access.stop();
+        await apiTokens.stop();
         await new Promise((resolve) => metricsServer.server.close(resolve));
         // Buffered heartbeats would otherwise be lost with the process.
         await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows)).catch(() => undefined);

@@ -6,7 +6,7 @@ import type { TokenService } from '../auth/tokens.js';
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { PasswordGate } from '../auth/password-gate.js';
 import type { UserAccess } from '../auth/user-access.js';
-import type { ApiTokenAuth } from '../auth/api-tokens.js';
+import type { ApiTokenAuth } from '../auth/api-token-auth.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStreamSlots } from './event-stream-slots.js';

@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { TokenClaims, TokenService } from './tokens.js';
 import type { Grant, UserAccess } from './user-access.js';
-import { isApiToken, type ApiTokenAuth } from './api-tokens.js';
+import { isApiToken } from './api-tokens.js';
+import type { ApiTokenAuth } from './api-token-auth.js';
 
 /** The caller as the database sees them now, and the login they came with. */
 export interface AuthenticatedUser extends TokenClaims {

@@ -87,6 +87,11 @@ export class UserAccess {
     return judge(grant, await this.#lookup(grant.userId));
   }
 
+  /** The user's row as logins are checked against it (cached like `check`). */
+  state(userId: string): Promise<UserState | undefined> {
+    return this.#lookup(userId);
+  }
+
   /** Calls `onEnd` once when the login is revoked or expires; returns a function that stops watching. */
   watch(grant: Grant, onEnd: Watch['onEnd']): () => void {
     const watch: Watch = {

@@ -56,6 +56,7 @@ export function apiTokenRoutes(app: FastifyInstance, ctx: ApiContext) {
     const revoked = await revokeApiToken(ctx.db, row.id, me.username);
     // Revoking twice is not an error (the second does nothing) and is not recorded twice.
     if (revoked) {
+      ctx.apiTokens.auth.forget(revoked.token_hash);
       await auditRequest(ctx, request, {
         action: 'token.revoke',
         targetType: 'api_token',

@@ -1,13 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import type { ApiToken, Schema, User } from '../schema.js';
+import type { ApiToken, Schema } from '../schema.js';
 
 type Db = Kysely<Schema>;
 
 /** A token with its owner's name, as lists show it. */
 export type ApiTokenRow = ApiToken & { username: string };
-
-/** A token with what authenticating it needs of its owner's row. */
-export type ApiTokenLogin = ApiToken & Pick<User, 'username' | 'role' | 'disabled' | 'token_version'>;
 
 export function insertApiToken(
   db: Db,
@@ -16,14 +13,8 @@ export function insertApiToken(
   return db.insertInto('api_tokens').values(token).returningAll().executeTakeFirstOrThrow();
 }
 
-export function findApiTokenLogin(db: Db, tokenHash: string): Promise<ApiTokenLogin | undefined> {
-  return db
-    .selectFrom('api_tokens as t')
-    .innerJoin('users as u', 'u.id', 't.user_id')
-    .selectAll('t')
-    .select(['u.username', 'u.role', 'u.disabled', 'u.token_version'])
-    .where('t.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+export function findApiTokenByHash(db: Db, tokenHash: string): Promise<ApiToken | undefined> {
+  return db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
 /**
