@@ -42,7 +42,15 @@ export async function buildApp(
   await app.register(swagger, {
     openapi: {
       info: { title: 'StreamSpace API', version, description: 'Containerized desktop apps streamed to the browser.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'a login token (JWT from POST /api/v1/auth/login) or a personal API token (ssp_…)',
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
