@@ -2,6 +2,8 @@
 // Each command is imported when it runs, so the agent image need not carry the control plane's
 // dependencies, nor the control-plane image the agent's.
 
+import { CLIENT_USAGE } from './commands/client-usage.js';
+
 const USAGE = `Usage: streamspace <command>
 
 Commands:
@@ -11,17 +13,26 @@ Commands:
   agent kubernetes           an agent running sessions as Deployments in NAMESPACE (in-cluster or KUBECONFIG)
   agent list                 enrolled agents: when and where from they enrolled, last seen, last address
   agent revoke AGENT_ID      revoke an agent: disconnected at once, never registers again
-                             (both with STREAMSPACE_URL and an admin's STREAMSPACE_TOKEN)
+                             (both need an admin's login)
   image build [name…]        build images: session images (${'xterm, firefox-browser, desktop'}, the
                              default) and control-plane, agent (tagged :latest and the release version)
         [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash
   help                       this text
 
+${CLIENT_USAGE}
 Configuration comes from environment variables; README.md lists them all.
 `;
 
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
+  case 'login':
+  case 'logout':
+  case 'sessions':
+  case 'templates':
+  case 'users':
+  case 'agents':
+    await (await import('./commands/client.js')).runClientCommand(command, rest);
+    break;
   case 'up':
     await (await import('./commands/up.js')).runUp();
     break;
@@ -30,7 +41,7 @@ switch (command) {
     break;
   case 'agent':
     if (rest[0] === 'list' || rest[0] === 'revoke') {
-      await (await import('./commands/agent-admin.js')).runAgentAdmin(rest);
+      await (await import('./commands/client.js')).runClientCommand(command, rest);
     } else {
       await (await import('./commands/agent.js')).runAgent(rest[0]);
     }

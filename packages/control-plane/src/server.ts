@@ -14,6 +14,7 @@ import { UserAccess } from './auth/user-access.js';
 import { MfaService } from './auth/mfa-service.js';
 import { TotpSecretBox } from './auth/totp-secret-box.js';
 import { signInMethods } from './auth/sign-in-methods.js';
+import { ApiTokenAuth } from './auth/api-token-auth.js';
 import { CommandDispatcher } from './dispatcher/command-dispatcher.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SessionService } from './sessions/session-service.js';
@@ -92,6 +93,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
   const access = new UserAccess(db, logger.child({ component: 'auth' }), options.userCacheTtlMs);
   await access.start(database);
+  const apiTokens = new ApiTokenAuth(db, access, options.userCacheTtlMs);
+  await apiTokens.start(database);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
   const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }), {
@@ -137,6 +140,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         now: options.mfaClock,
       }),
       signIn: signInMethods(config, secrets.jwtSecret, db, access, logger.child({ component: 'oidc' })),
+      apiTokens: { auth: apiTokens, maxLifetimeMs: config.apiTokenMaxLifetimeMs },
       eventStreams: new EventStreamSlots({
         db,
         replicaId: config.replicaId,
@@ -145,7 +149,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       }),
       sessions,
       metrics,
-      authenticate: makeAuthenticate(tokens, access, config.mfaRequired),
+      authenticate: makeAuthenticate(tokens, access, { mfaRequired: config.mfaRequired, apiTokens }),
       isMigrated: () => migrationsApplied(database, migrations.length),
     },
     logger,
@@ -228,6 +232,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         await hub.stop();
         await app.close();
         await access.stop();
+        await apiTokens.stop();
         await new Promise((resolve) => metricsServer.server.close(resolve));
         // Buffered heartbeats would otherwise be lost with the process.
         await hub.heartbeats.flush((rows) => flushHeartbeats(db, rows)).catch(() => undefined);

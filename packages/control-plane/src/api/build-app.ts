@@ -9,6 +9,8 @@ import { authRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
 import { mfaRoutes } from './routes/mfa.js';
 import { mfaLoginRoutes } from './routes/mfa-login.js';
+import { meRoutes } from './routes/me.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
 import { templateRoutes } from './routes/templates.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
@@ -44,7 +46,15 @@ export async function buildApp(
   await app.register(swagger, {
     openapi: {
       info: { title: 'StreamSpace API', version, description: 'Containerized desktop apps streamed to the browser.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'a login token (JWT from POST /api/v1/auth/login) or a personal API token (ssp_…)',
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -70,6 +80,8 @@ export async function buildApp(
   userRoutes(app, ctx);
   mfaRoutes(app, ctx);
   mfaLoginRoutes(app, ctx);
+  meRoutes(app, ctx);
+  apiTokenRoutes(app, ctx);
   templateRoutes(app, ctx);
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);

@@ -8,6 +8,7 @@ import type { PasswordGate } from '../auth/password-gate.js';
 import type { UserAccess } from '../auth/user-access.js';
 import type { MfaService } from '../auth/mfa-service.js';
 import type { SignInMethods } from '../auth/local-login.js';
+import type { ApiTokenAuth } from '../auth/api-token-auth.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStreamSlots } from './event-stream-slots.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   mfa: MfaService;
   /** Password login on or off, and single sign-on when configured. */
   signIn: SignInMethods;
+  /** Personal API tokens, and the longest lifetime one may be created with (API_TOKEN_MAX_LIFETIME). */
+  apiTokens: { auth: ApiTokenAuth; maxLifetimeMs: number };
   /** Live-update stream slots per user, counted across replicas. */
   eventStreams: EventStreamSlots;
   sessions: SessionService;

@@ -195,3 +195,67 @@ export const AgentBody = Type.Object({
 
 export const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export const NameParam = Type.Object({ name: Type.String({ maxLength: 64 }) });
+
+// Personal API tokens and the caller's own account (routes/api-tokens.ts, routes/me.ts).
+
+export const CreateApiTokenRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100, description: 'what the token is for, e.g. "ci deploy"' }),
+    expires_in: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Integer()], {
+        description:
+          'seconds, or a duration like 30d, 12h, 30m; default 90d; at most API_TOKEN_MAX_LIFETIME (tokens always expire)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateApiTokenRequest = Static<typeof CreateApiTokenRequest>;
+
+export const ApiTokenBody = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  hint: Type.String({ description: 'the first characters of the token, to tell tokens apart' }),
+  user_id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  last_used_at: Type.Union([Timestamp, Type.Null()], { description: 'recorded at most once a minute' }),
+  last_used_from: Type.Union([Type.String(), Type.Null()]),
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_by: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const CreatedApiTokenBody = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  token: Type.String({ description: 'shown this once; only its hash is stored' }),
+  name: Type.String(),
+  hint: Type.String(),
+  expires_at: Timestamp,
+});
+
+export const ApiTokenQuery = Type.Object(
+  { user_id: Type.Optional(Type.String({ format: 'uuid' })) },
+  { additionalProperties: false },
+);
+
+export const UpdateMeRequest = Type.Object(
+  {
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 255, format: 'email' }), Type.Literal(''), Type.Null()])),
+    display_name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateMeRequest = Static<typeof UpdateMeRequest>;
+
+export const ChangePasswordRequest = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 1024 }), new_password: Password },
+  { additionalProperties: false },
+);
+export type ChangePasswordRequest = Static<typeof ChangePasswordRequest>;
+
+export const ChangePasswordResponse = Type.Object({
+  token: Type.String({ description: 'a new login token for this caller; every other login has ended' }),
+  expires_at: Timestamp,
+});

@@ -91,6 +91,11 @@ export class UserAccess {
     return judge(grant, await this.#lookup(grant.userId));
   }
 
+  /** The user's row as logins are checked against it (cached like `check`). */
+  state(userId: string): Promise<UserState | undefined> {
+    return this.#lookup(userId);
+  }
+
   /** Calls `onEnd` once when the login is revoked or expires; returns a function that stops watching. */
   watch(grant: Grant, onEnd: Watch['onEnd']): () => void {
     const watch: Watch = {
@@ -161,6 +166,13 @@ export class UserAccess {
 }
 
 /** Expiry as the API applies it: with the same clock-skew allowance as token verification. */
+/**
+ * Whether MFA_REQUIRED is met: TOTP on here, or single sign-on, whose users prove their second
+ * factor to their identity provider under its policy (TOTP here would be asked at no login: SSO
+ * never reaches the password step).
+ */
+export const secondFactorInPlace = (user: UserState) => user.mfa_enabled || user.single_sign_on;
+
 const expired = (grant: Grant) => grant.expiresAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000 <= Date.now();
 
 function judge(grant: Grant, user: UserState | undefined): GrantCheck {
@@ -182,8 +194,6 @@ function judge(grant: Grant, user: UserState | undefined): GrantCheck {
   return {
     ok: true,
     user: { userId: user.id, username: user.username, role: user.role },
-    // Single sign-on users prove their second factor to their identity provider, under its
-    // policy; TOTP here would be asked of them at no login (SSO never reaches the password step).
-    mfaEnabled: user.mfa_enabled || user.single_sign_on,
+    mfaEnabled: secondFactorInPlace(user),
   };
 }

@@ -4,6 +4,7 @@ import {
   defaultReplicaId,
   duration,
   integer,
+  lifetime,
   oneOf,
   optionalText,
   retention,
@@ -58,6 +59,12 @@ export const SETTINGS = {
     'generated into the data dir (embedded mode)',
   ),
   jwtExpiry: duration('JWT_EXPIRY', 12 * 3_600_000, 'How long a login token stays valid', 60_000),
+  apiTokenMaxLifetime: lifetime(
+    'API_TOKEN_MAX_LIFETIME',
+    365 * 86_400_000,
+    'Longest lifetime a personal API token may be created with (tokens always expire; e.g. 90d, 12h)',
+    60_000,
+  ),
   adminUsername: text('ADMIN_USERNAME', 'admin', 'Name of the bootstrap administrator'),
   adminPassword: optionalText(
     'ADMIN_PASSWORD',
@@ -139,6 +146,7 @@ export interface ControlPlaneConfig {
   database: DatabaseConfig;
   jwtSecret: string | undefined;
   jwtExpiryMs: number;
+  apiTokenMaxLifetimeMs: number;
   adminUsername: string;
   adminPassword: string | undefined;
   userMaxSessions: number;
@@ -226,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       database,
       jwtSecret: v.jwtSecret,
       jwtExpiryMs: v.jwtExpiry,
+      apiTokenMaxLifetimeMs: v.apiTokenMaxLifetime,
       adminUsername: v.adminUsername,
       adminPassword: v.adminPassword,
       userMaxSessions: v.userMaxSessions,

@@ -36,6 +36,42 @@ export function duration(env: string, fallbackMs: number, description: string, m
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A duration that may count days, for lifetimes measured in months: `90d`, `1d12h`, or anything
+ * parseDuration takes (`12h`, `30m`). The protocol's durations stop at hours on purpose (agent
+ * intervals); tokens need days.
+ */
+export function parseLifetime(text: string): number | undefined {
+  const match = /^(?:(\d+)d)?(\S*)$/.exec(text.trim());
+  if (!match) return undefined;
+  const [, days, rest = ''] = match;
+  if (days === undefined) return parseDuration(rest);
+  if (rest === '') return Number(days) * DAY_MS;
+  const more = parseDuration(rest);
+  return more === undefined ? undefined : Number(days) * DAY_MS + more;
+}
+
+export function formatLifetime(ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms);
+}
+
+/** Like `duration`, in days as well (`365d`). */
+export function lifetime(env: string, fallbackMs: number, description: string, minMs: number): Setting<number> {
+  return {
+    env,
+    defaultText: formatLifetime(fallbackMs),
+    description,
+    parse: withDefault<number>(fallbackMs, (raw) => {
+      const ms = parseLifetime(raw);
+      if (ms === undefined) return { problem: `expected a duration like 90d, 12h or 30m, got "${raw}"` };
+      if (ms < minMs) return { problem: `must be at least ${formatLifetime(minMs)}, got "${raw}"` };
+      return { value: ms };
+    }),
+  };
+}
+
 export function integer(env: string, fallback: number, description: string, min: number, max: number): Setting<number> {
   return {
     env,
@@ -170,8 +206,6 @@ export function addressList(env: string, description: string): Setting<string[]>
 
 export const defaultReplicaId = () => `${hostname()}-${randomBytes(3).toString('hex')}`;
 
-const DAY_MS = 24 * 3_600_000;
-
 /**
  * How long to keep rows: days (`365d`) or any duration, and `0` for forever. Days are what such
  * periods are counted in; the general duration parser stops at hours.
@@ -183,8 +217,7 @@ export function retention(env: string, fallbackDays: number, description: string
     description,
     parse: withDefault<number>(fallbackDays * DAY_MS, (raw) => {
       if (raw === '0') return { value: 0 };
-      const days = /^(\d+)d$/.exec(raw);
-      const ms = days ? Number(days[1]) * DAY_MS : parseDuration(raw);
+      const ms = parseLifetime(raw);
       if (ms === undefined || ms <= 0) {
         return { problem: `expected a period like 365d or 12h, or 0 to keep forever, got "${raw}"` };
       }

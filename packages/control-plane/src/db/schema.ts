@@ -209,6 +209,24 @@ export interface OidcLoginCodesTable {
   created_at: CreatedAt;
 }
 
+/** Personal API tokens (migration 0015): only the SHA-256 of each token is stored. */
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  /** SHA-256 of the whole token, hex. */
+  token_hash: string;
+  /** The token's first characters (`ssp_` and four more), to tell tokens apart in lists. */
+  hint: string;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_used_from: string | null;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Who revoked it (a username), or why ('account disabled'). */
+  revoked_by: string | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -232,9 +250,11 @@ export interface Schema {
   user_identities: UserIdentitiesTable;
   oidc_login_codes: OidcLoginCodesTable;
   schema_migrations: SchemaMigrationsTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type User = Selectable<UsersTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
 export type Template = Selectable<TemplatesTable>;
 export type NewTemplate = Insertable<TemplatesTable>;
 export type TemplateUpdate = Updateable<TemplatesTable>;

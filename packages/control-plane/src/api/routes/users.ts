@@ -209,7 +209,12 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
 
 /** Changing your own password needs the current one: a token left on a shared machine must not be
  * enough to take the account over. Wrong guesses are throttled like logins. */
-async function confirmCurrentPassword(ctx: ApiContext, ip: string, user: User, currentPassword: string | undefined) {
+export async function confirmCurrentPassword(
+  ctx: ApiContext,
+  ip: string,
+  user: User,
+  currentPassword: string | undefined,
+) {
   if (currentPassword === undefined) {
     throw new BadRequestError('current_password: required to change your own password');
   }
