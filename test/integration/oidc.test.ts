@@ -22,7 +22,7 @@ const ACCOUNTS: Record<string, TestAccount> = {
   carol: { groups: ['staff'] },
   dave: { groups: ['staff'] },
 };
-const ports = { PGlite: 0, PostgreSQL: 0, replicaB: 0, wrongSecret: 0, down: 0, noProvider: 0 };
+const ports = { PGlite: 0, PostgreSQL: 0, replicaB: 0, wrongSecret: 0, down: 0, noProvider: 0, mfaRequired: 0 };
 const urlOf = (port: number) => `http://127.0.0.1:${port}`;
 
 let provider: TestOidcProvider;
@@ -31,7 +31,7 @@ let browser: Browser;
 before(async () => {
   for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
   provider = await TestOidcProvider.start({
-    redirectUris: [ports.PGlite, ports.PostgreSQL, ports.replicaB, ports.wrongSecret].map(
+    redirectUris: [ports.PGlite, ports.PostgreSQL, ports.replicaB, ports.wrongSecret, ports.mfaRequired].map(
       (port) => `${urlOf(port)}${CALLBACK}`,
     ),
     accounts: ACCOUNTS,
@@ -380,6 +380,24 @@ describe('single sign-on across two replicas on PostgreSQL', () => {
     await again.context().close();
     await page.context().close();
   });
+});
+
+test('MFA_REQUIRED=all: single sign-on users meet it at their provider; password users must enroll TOTP here', async () => {
+  const cp = await controlPlaneAt(ports.mfaRequired, { ...provider.env(), MFA_REQUIRED: 'all' });
+  try {
+    const page = await loginPage(cp.url);
+    await signInWithSso(page, 'dave');
+    const { token } = await signedInAs(page, cp);
+    assert.equal((await cp.api('GET', '/api/v1/sessions', { token })).status, 200);
+    await page.context().close();
+    // The bootstrap administrator logs in with a password and reaches only the enrollment routes.
+    await cp.loginAsAdmin();
+    const refused = await cp.api('GET', '/api/v1/sessions');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error, 'mfa_enrollment_required');
+  } finally {
+    await cp.stop();
+  }
 });
 
 describe('provider errors reach the login page in words', () => {
