@@ -40,6 +40,7 @@ forEachDatabase('personal API tokens and /users/me', (target) => {
     assert.equal(me.status, 200);
     assert.equal(me.body.username, 'tina');
     assert.equal(me.body.role, 'user');
+    assert.equal(me.body.single_sign_on, false);
     assert.equal((await cp.api('GET', '/api/v1/sessions', { token: created.token })).status, 200);
     assert.equal(
       (await cp.api('GET', '/api/v1/users', { token: created.token })).status,

@@ -164,6 +164,16 @@ forEachDatabase('single sign-on with OpenID Connect', (target) => {
     await signInWithSso(again, 'alice');
     assert.equal((await signedInAs(again, cp, 'Account')).me.id, me.id);
     assert.match(again.url(), /#\/account$/);
+    // No password here: the Account page says where it is managed, and the API refuses a change.
+    await again.getByRole('note').filter({ hasText: 'managed by your identity provider' }).waitFor();
+    assert.equal(await again.getByLabel('Current password').count(), 0);
+    assert.equal((await cp.api('GET', '/api/v1/users/me', { token })).body.single_sign_on, true);
+    const change = await cp.api('POST', '/api/v1/users/me/password', {
+      token,
+      body: { current_password: 'anything-at-all', new_password: 'a-new-password' },
+    });
+    assert.equal(change.status, 409);
+    assert.match(change.body.message, /change its password at your identity provider/);
     assert.equal((await auditOf(cp, 'user.create')).filter((row) => row.target_id === me.id).length, 1);
     await page.context().close();
     await again.context().close();

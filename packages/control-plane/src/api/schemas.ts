@@ -38,6 +38,12 @@ export const UserBody = Type.Object({
   mfa_enabled: Type.Optional(Type.Boolean({ description: 'two-factor (TOTP) is on; in the admin user list' })),
 });
 
+/** The caller's own user, and how they sign in (the Account page offers a password form or not). */
+export const MeBody = Type.Object({
+  ...UserBody.properties,
+  single_sign_on: Type.Boolean({ description: 'signs in through single sign-on; no password here' }),
+});
+
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@-]+$' });
 export const Password = Type.String({ minLength: 8, maxLength: 1024 });
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('user')]);

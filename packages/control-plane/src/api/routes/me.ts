@@ -1,10 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { caller } from '../../auth/authenticate.js';
 import { findUserById, updateUser } from '../../db/queries/users.js';
-import { UnauthorizedError } from '../../errors.js';
+import { hasIdentity } from '../../db/queries/user-identities.js';
+import { ConflictError, UnauthorizedError } from '../../errors.js';
 import { auditRequest } from '../audit-request.js';
 import type { ApiContext } from '../context.js';
-import { ChangePasswordRequest, ChangePasswordResponse, UpdateMeRequest, UserBody, errors } from '../schemas.js';
+import {
+  ChangePasswordRequest,
+  ChangePasswordResponse,
+  MeBody,
+  UpdateMeRequest,
+  UserBody,
+  errors,
+} from '../schemas.js';
 import { confirmCurrentPassword, publicUser } from './users.js';
 
 /** The caller's own account: read it, edit the profile, change the password. */
@@ -27,10 +35,13 @@ export function meRoutes(app: FastifyInstance, ctx: ApiContext) {
         summary: 'Your own user',
         tags: ['users'],
         security,
-        response: { 200: UserBody, ...errors(401) },
+        response: { 200: MeBody, ...errors(401) },
       },
     },
-    async (request) => publicUser(await myRow(caller(request).userId)),
+    async (request) => {
+      const me = await myRow(caller(request).userId);
+      return { ...publicUser(me), single_sign_on: await hasIdentity(ctx.db, me.id) };
+    },
   );
 
   app.patch<{ Body: UpdateMeRequest }>(
@@ -73,11 +84,16 @@ export function meRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['users'],
         security,
         body: ChangePasswordRequest,
-        response: { 200: ChangePasswordResponse, ...errors(400, 401, 403, 429) },
+        response: { 200: ChangePasswordResponse, ...errors(400, 401, 403, 409, 429) },
       },
     },
     async (request) => {
       const user = await myRow(caller(request).userId);
+      if (await hasIdentity(ctx.db, user.id)) {
+        throw new ConflictError(
+          'This account signs in with single sign-on: change its password at your identity provider',
+        );
+      }
       await confirmCurrentPassword(ctx, request.ip, user, request.body.current_password);
       // Bumping the token version ends every login, this one too; the caller gets a new one below.
       // API tokens stay (api-tokens.ts says why); they are listed for revoking one by one.
