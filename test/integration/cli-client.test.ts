@@ -9,6 +9,7 @@ import { ADMIN_PASSWORD, AGENT_TOKEN, startTestControlPlane, type TestControlPla
 import { AgentSimulator } from '../support/agent-simulator.js';
 import { STREAMSPACE } from '../support/streamspace-command.js';
 import { waitFor } from '../support/wait-for.js';
+import { generate } from 'otplib';
 
 // The CLI against a running control plane, as a person who scripts uses it: `streamspace login`,
 // then commands reading the stored login (or STREAMSPACE_URL / STREAMSPACE_TOKEN).
@@ -172,4 +173,27 @@ test('STREAMSPACE_URL and STREAMSPACE_TOKEN override the stored login; login --t
   const loggedOut = await streamspace(['sessions', 'list']);
   assert.equal(loggedOut.code, 1);
   assert.match(loggedOut.stderr, /not logged in/);
+});
+
+test('login with two-factor on: the password, then a code; a wrong code exits 1 with the message', async () => {
+  const token = await cp.createUser('otto');
+  const { secret } = (await cp.api('POST', '/api/v1/users/me/mfa/totp', { token })).body as { secret: string };
+  const now = Math.floor(Date.now() / 1000);
+  const confirmed = await cp.api('POST', '/api/v1/users/me/mfa/totp/confirm', {
+    token,
+    body: { code: await generate({ secret, epoch: now }) },
+  });
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+  const env = { XDG_CONFIG_HOME: await mkdtemp(join(tmpdir(), 'streamspace-cli-mfa-')) };
+  try {
+    const wrong = await streamspace(['login', '--url', cp.url], { stdin: 'otto\notto-password\n000000\n', env });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /streamspace login: .*\(401 from POST \/api\/v1\/auth\/mfa\)/);
+    // The confirming code's time step is used up: the next step's code, which the server accepts now.
+    const code = await generate({ secret, epoch: now + 30 });
+    const out = await ok(['login', '--url', cp.url], { stdin: `otto\notto-password\n${code}\n`, env });
+    assert.match(out, /Logged in to .* as otto \(user\)/);
+  } finally {
+    await rm(env.XDG_CONFIG_HOME, { recursive: true, force: true });
+  }
 });
