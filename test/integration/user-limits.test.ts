@@ -120,6 +120,13 @@ forEachDatabase('login throttling', (target) => {
       assert.equal(unauthorized, Number(checked.n));
       assert.equal(unauthorized + limited.length, 100);
       assert.ok(limited.every((r) => Number(r.headers.get('retry-after')) >= 1));
+      const throttled = await cp.cp.database.db
+        .selectFrom('audit_log')
+        .select(['actor', 'ip'])
+        .where('action', '=', 'auth.login_throttled')
+        .execute();
+      assert.equal(throttled.length, limited.length, 'each refused attempt is in the audit log');
+      assert.ok(throttled.every((row) => row.actor === 'admin' && row.ip === '127.0.0.1'));
 
       // Even the right password waits out the delay (no oracle), then works: a delay, not a lockout.
       const early = await attempt(ADMIN_PASSWORD);

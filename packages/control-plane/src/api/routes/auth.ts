@@ -29,6 +29,16 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       const attempt = await ctx.limiter.reserve(username, ip);
       if (!attempt.ok) {
         request.log.warn({ username, ip }, 'login refused: too many failed attempts');
+        // Audited as its own action: no password was checked (auth.login_failed counts checks).
+        await recordAudit(ctx.db, {
+          actorUserId: null,
+          actor: username,
+          action: 'auth.login_throttled',
+          targetType: 'user',
+          targetId: null,
+          details: { retry_after_s: attempt.retryAfterS },
+          ip,
+        });
         throw new TooManyRequestsError(
           `Too many failed logins; try again in ${attempt.retryAfterS} s`,
           attempt.retryAfterS,
