@@ -1,6 +1,8 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat, readFile } from 'node:fs/promises';
+import { mkdtemp, stat, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import WebSocket from 'ws';
 import { CloseCode } from '@streamspace/protocol';
@@ -292,9 +294,13 @@ test('real agent: enrolls into a 0600 credential file, survives the attack with 
     });
     processes.push(third);
     assert.equal(await third.exited, 1, 'it cannot come back, not even with the join token');
-    const noToken = await spawnCollect(process.execPath, [STREAMSPACE, 'agent', 'list'], { PATH: process.env.PATH });
-    assert.equal(noToken.code, 2);
-    assert.match(noToken.stderr, /^STREAMSPACE_TOKEN: required/);
+    // No token and no stored login (an empty config directory): it says how to get one.
+    const noToken = await spawnCollect(process.execPath, [STREAMSPACE, 'agent', 'list'], {
+      PATH: process.env.PATH,
+      XDG_CONFIG_HOME: await mkdtemp(join(tmpdir(), 'streamspace-no-login-')),
+    });
+    assert.equal(noToken.code, 1);
+    assert.match(noToken.stderr, /not logged in to \S+: run streamspace login, or set STREAMSPACE_TOKEN/);
   } finally {
     for (const p of processes) await p.stop();
     await cp.stop();
