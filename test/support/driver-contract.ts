@@ -67,7 +67,9 @@ export function runDriverContract(
       const s = spec();
       const endpoint = await driver.start(s, report);
       assert.equal(await readRfbBanner(endpoint.host, endpoint.port), 'RFB 003.008\n');
-      assert.ok(progress.includes('image') && progress.includes('vnc'), progress.join(','));
+      // Steps are reported as the driver sees them; a fast platform may pass one between two looks
+      // (a pod whose image is on the node is past "image" before its events are listed).
+      assert.ok(progress.indexOf('vnc') > 0, `steps before vnc, then vnc: ${progress.join(',')}`);
       const again = await driver.start(s, report);
       assert.deepEqual(again, endpoint);
       const listed = (await driver.list()).filter((x) => x.sessionId === s.sessionId);
