@@ -170,6 +170,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     access,
     clientAddress: addressOf,
   });
+  await vnc.start(database);
   app.server.on('upgrade', (request, socket, head) => {
     if (!hub.handleUpgrade(request, socket, head) && !vnc.handleUpgrade(request, socket, head)) {
       refuseUpgrade(

@@ -29,6 +29,9 @@ import { diallingAgent } from './dialling-agent.js';
 import type { Grant, UserAccess } from '../auth/user-access.js';
 import { recordAudit } from '../db/queries/audit.js';
 import type { ClientAddress } from '../api/client-address.js';
+import type { Database, Unlisten } from '../db/database.js';
+import type { ViewerMode } from '../db/schema.js';
+import { closeReasonText, listenForViewerClose, viewerMatches, type ViewerCloseRequest } from './viewer-close.js';
 
 export interface VncProxyOptions {
   db: Kysely<Schema>;
@@ -53,6 +56,9 @@ export interface VncProxyOptions {
 interface Stream {
   tunnelId: string;
   sessionId: string;
+  /** The ticket's mode, held for the whole connection, and the share it was redeemed through. */
+  mode: ViewerMode;
+  shareId: string | null;
   agentUuid: string;
   viewer: WebSocket;
   /** The agent's raw tunnel, once it has dialled in. */
@@ -93,6 +99,7 @@ export class VncProxy {
   readonly #allowedOrigins: Set<string>;
   readonly #sweeper: NodeJS.Timeout;
   #replicaUrl: string | undefined;
+  #unlisten: Unlisten | undefined;
 
   constructor(private readonly o: VncProxyOptions) {
     this.#allowedOrigins = new Set([new URL(o.publicUrl).origin]);
@@ -104,6 +111,18 @@ export class VncProxy {
     // Idle streams are found by a sweep, not a timer reset on every frame of a busy stream.
     this.#sweeper = setInterval(() => this.#closeIdle(), Math.min(30_000, Math.max(100, o.idleTimeoutMs / 4)));
     this.#sweeper.unref();
+  }
+
+  /** Starts acting on closeViewers requests from any replica (NOTIFY vnc_viewer_close). */
+  async start(database: Database) {
+    this.#unlisten = await listenForViewerClose(database, (request) => this.closeLocal(request));
+  }
+
+  /** Closes this replica's viewers that `request` names, with its reason. */
+  closeLocal(request: ViewerCloseRequest) {
+    for (const stream of [...this.#streams.values()]) {
+      if (viewerMatches(request, stream)) this.#end(stream, 'ViewerClosed', request.reason);
+    }
   }
 
   /** Where other replicas reach this one; known once the server listens. */
@@ -195,19 +214,32 @@ export class VncProxy {
         details: { owner_user_id: session.user_id },
         ip: address,
       });
-      await this.#openTunnel(viewer, session.id, session.agent_id, grant, log);
+      await this.#openTunnel(
+        viewer,
+        { sessionId: session.id, mode: redeemed.mode, shareId: redeemed.share_id ?? null },
+        session.agent_id,
+        grant,
+        log,
+      );
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');
       closeSocket(viewer, 1011, 'internal error; try again');
     }
   }
 
-  async #openTunnel(viewer: WebSocket, sessionId: string, agentUuid: string, grant: Grant, log: Logger) {
+  async #openTunnel(
+    viewer: WebSocket,
+    held: Pick<Stream, 'sessionId' | 'mode' | 'shareId'>,
+    agentUuid: string,
+    grant: Grant,
+    log: Logger,
+  ) {
     const tunnelId = randomUUID();
+    const sessionId = held.sessionId;
     const stream: Stream = {
       unwatch: () => undefined,
       tunnelId,
-      sessionId,
+      ...held,
       agentUuid,
       viewer,
       agentSide: undefined,
@@ -393,12 +425,13 @@ export class VncProxy {
     clearTimeout(stream.timer);
     stream.unwatch();
     void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
-    if (name) closeSocket(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
+    if (name) closeSocket(stream.viewer, VncClose[name].code, closeReasonText(reason ?? VncClose[name].reason));
     stream.agentSide?.destroy();
   }
 
   stop() {
     clearInterval(this.#sweeper);
+    void this.#unlisten?.().catch(() => undefined);
     for (const stream of [...this.#streams.values()]) this.#end(stream, 'ShuttingDown');
     this.#wss.close();
   }
