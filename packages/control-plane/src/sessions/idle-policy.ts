@@ -124,7 +124,8 @@ export class IdlePolicy {
   async #templatesHaveOverrides(): Promise<boolean> {
     const result = await sql<{ n: string }>`
       SELECT COUNT(*) AS n FROM information_schema.columns
-      WHERE table_name = 'templates' AND column_name IN ('idle_timeout_s', 'max_lifetime_s')
+      WHERE table_schema = current_schema() AND table_name = 'templates'
+        AND column_name IN ('idle_timeout_s', 'max_lifetime_s')
     `.execute(this.o.db);
     return Number(result.rows[0]?.n ?? 0) === 2;
   }
