@@ -17,6 +17,10 @@ export const VncClose = {
   TunnelTimeout: { code: 4504, reason: 'agent did not open the stream in time', retry: true },
   StreamEnded: { code: 4505, reason: 'stream closed by the agent', retry: true },
   ShuttingDown: { code: 1001, reason: 'control plane shutting down', retry: true },
+  /** closeViewers: a share revoked or expired, a session hibernated; the reason says which. */
+  ViewerClosed: { code: 4411, reason: 'closed by the control plane', retry: false },
+  /** The viewer sent bytes that are not RFB the proxy understands; they are never forwarded. */
+  ProtocolError: { code: 4400, reason: 'RFB protocol error from the viewer', retry: false },
 } as const;
 export type VncCloseName = keyof typeof VncClose;
 

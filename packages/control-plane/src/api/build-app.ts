@@ -16,6 +16,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
 import { sessionEventRoutes } from './routes/session-events.js';
+import { sessionActivityRoutes } from './routes/session-activity.js';
 import { auditRoutes } from './routes/audit.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { serveWebUi } from './web-ui.js';
@@ -86,6 +87,7 @@ export async function buildApp(
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);
   vncRoutes(app, ctx, publicUrl);
+  sessionActivityRoutes(app, ctx);
   auditRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);
   await serveWebUi(app);

@@ -94,6 +94,10 @@ export interface SessionsTable {
   state_changed_at: CreatedAt;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** Input (key or pointer) last seen from a viewer; written at most once a minute (migration 0017). */
+  last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the session's last viewer left (migration 0017). */
+  last_viewer_left_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type CommandStatus = 'pending' | 'sent' | 'acked' | 'completed' | 'failed' | 'cancelled';
@@ -142,7 +146,26 @@ export interface VncTicketsTable {
   /** The minting login's token version and expiry: the stream ends with that login. */
   token_version: Generated<number>;
   token_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The mode the proxy holds the stream to: 'view' drops input (migration 0017). */
+  mode: Generated<ViewerMode>;
+  /** The share a guest redeemed; null for the owner's own tickets. */
+  share_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+}
+
+export type ViewerMode = 'control' | 'view';
+
+/** One connected VNC viewer, on whichever replica holds it (migration 0017). */
+export interface VncViewersTable {
+  id: string;
+  session_id: string;
+  user_id: string;
+  username: string;
+  share_id: string | null;
+  mode: ViewerMode;
+  replica_id: string;
+  connected_at: CreatedAt;
+  refreshed_at: CreatedAt;
 }
 
 export interface VncTunnelsTable {
@@ -243,6 +266,7 @@ export interface Schema {
   login_failures: LoginFailuresTable;
   vnc_tickets: VncTicketsTable;
   vnc_tunnels: VncTunnelsTable;
+  vnc_viewers: VncViewersTable;
   event_streams: EventStreamsTable;
   user_totp: UserTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;

@@ -29,6 +29,11 @@ import { diallingAgent } from './dialling-agent.js';
 import type { Grant, UserAccess } from '../auth/user-access.js';
 import { recordAudit } from '../db/queries/audit.js';
 import type { ClientAddress } from '../api/client-address.js';
+import type { Database, Unlisten } from '../db/database.js';
+import type { ViewerMode } from '../db/schema.js';
+import { RfbClientStream } from './rfb-client-stream.js';
+import { ViewerPresence } from './viewer-presence.js';
+import { closeReasonText, listenForViewerClose, viewerMatches, type ViewerCloseRequest } from './viewer-close.js';
 
 export interface VncProxyOptions {
   db: Kysely<Schema>;
@@ -48,11 +53,21 @@ export interface VncProxyOptions {
   tunnelTimeoutMs?: number;
   /** The viewer's address (TRUST_PROXY applied) for the audit log. */
   clientAddress?: ClientAddress;
+  /** Input is written to sessions.last_activity_at at most this often per session (default 1 min). */
+  activityWriteMs?: number;
 }
 
 interface Stream {
   tunnelId: string;
   sessionId: string;
+  /** The ticket's mode, held for the whole connection, and the share it was redeemed through. */
+  mode: ViewerMode;
+  shareId: string | null;
+  /** Who is watching, for vnc_viewers and the audit's session.leave. */
+  userId: string;
+  username: string;
+  address: string | null;
+  connectedAt: number;
   agentUuid: string;
   viewer: WebSocket;
   /** The agent's raw tunnel, once it has dialled in. */
@@ -93,9 +108,12 @@ export class VncProxy {
   readonly #allowedOrigins: Set<string>;
   readonly #sweeper: NodeJS.Timeout;
   #replicaUrl: string | undefined;
+  #unlisten: Unlisten | undefined;
+  readonly #presence: ViewerPresence;
 
   constructor(private readonly o: VncProxyOptions) {
     this.#allowedOrigins = new Set([new URL(o.publicUrl).origin]);
+    this.#presence = new ViewerPresence(o.db, o.logger, o.activityWriteMs ?? 60_000);
     o.hub.onAgentDisconnected((agentUuid) => {
       for (const stream of this.#streams.values()) {
         if (stream.agentUuid === agentUuid) this.#end(stream, 'AgentOffline');
@@ -104,6 +122,18 @@ export class VncProxy {
     // Idle streams are found by a sweep, not a timer reset on every frame of a busy stream.
     this.#sweeper = setInterval(() => this.#closeIdle(), Math.min(30_000, Math.max(100, o.idleTimeoutMs / 4)));
     this.#sweeper.unref();
+  }
+
+  /** Starts acting on closeViewers requests from any replica (NOTIFY vnc_viewer_close). */
+  async start(database: Database) {
+    this.#unlisten = await listenForViewerClose(database, (request) => this.closeLocal(request));
+  }
+
+  /** Closes this replica's viewers that `request` names, with its reason. */
+  closeLocal(request: ViewerCloseRequest) {
+    for (const stream of [...this.#streams.values()]) {
+      if (viewerMatches(request, stream)) this.#end(stream, 'ViewerClosed', request.reason);
+    }
   }
 
   /** Where other replicas reach this one; known once the server listens. */
@@ -192,22 +222,43 @@ export class VncProxy {
         action: 'session.connect',
         targetType: 'session',
         targetId: session.id,
-        details: { owner_user_id: session.user_id },
+        details: { owner_user_id: session.user_id, mode: redeemed.mode, share_id: redeemed.share_id ?? null },
         ip: address,
       });
-      await this.#openTunnel(viewer, session.id, session.agent_id, grant, log);
+      await this.#openTunnel(
+        viewer,
+        {
+          sessionId: session.id,
+          mode: redeemed.mode,
+          shareId: redeemed.share_id ?? null,
+          userId: login.user.userId,
+          username: login.user.username,
+          address,
+          connectedAt: Date.now(),
+        },
+        session.agent_id,
+        grant,
+        log,
+      );
     } catch (error) {
       log.error({ err: error }, 'VNC connection failed');
       closeSocket(viewer, 1011, 'internal error; try again');
     }
   }
 
-  async #openTunnel(viewer: WebSocket, sessionId: string, agentUuid: string, grant: Grant, log: Logger) {
+  async #openTunnel(
+    viewer: WebSocket,
+    held: Pick<Stream, 'sessionId' | 'mode' | 'shareId' | 'userId' | 'username' | 'address' | 'connectedAt'>,
+    agentUuid: string,
+    grant: Grant,
+    log: Logger,
+  ) {
     const tunnelId = randomUUID();
+    const sessionId = held.sessionId;
     const stream: Stream = {
       unwatch: () => undefined,
       tunnelId,
-      sessionId,
+      ...held,
       agentUuid,
       viewer,
       agentSide: undefined,
@@ -225,6 +276,21 @@ export class VncProxy {
     });
     viewer.on('error', () => undefined);
     if (!this.#replicaUrl) throw new Error('VNC proxy used before the server listens');
+    // The viewer's row (id: its tunnel's) says who watches, on every replica, and keeps the
+    // session from counting as "no viewer" while it is here.
+    await this.#presence.join({
+      id: tunnelId,
+      sessionId,
+      userId: held.userId,
+      username: held.username,
+      shareId: held.shareId,
+      mode: held.mode,
+      replicaId: this.o.replicaId,
+    });
+    if (!this.#streams.has(tunnelId)) return void (await this.#presence.leave(tunnelId, sessionId));
+    // Opening the desktop is someone at it: a session idle for 29 minutes without a viewer must not
+    // hibernate under the user who just opened it.
+    if (held.mode === 'control') this.#presence.input(sessionId);
     await insertTunnel(this.o.db, {
       id: tunnelId,
       sessionId,
@@ -327,7 +393,15 @@ export class VncProxy {
     socket.on('error', () => undefined);
     // A VNC stream has no use for half-closed: the agent's end is the stream's end.
     socket.on('end', () => socket.destroy());
-    splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()));
+    splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()), {
+      parser: new RfbClientStream(stream.mode),
+      // View-only input never reaches the agent, so it is not activity either.
+      onInput: () => stream.mode === 'control' && this.#presence.input(stream.sessionId),
+      onProtocolError: (error) => {
+        this.o.logger.warn({ sessionId: stream.sessionId, tunnelId, err: error }, 'VNC viewer closed: protocol error');
+        this.#end(stream, 'ProtocolError', error.message);
+      },
+    });
     if (head.length > 0) socket.unshift(head);
     socket.resume();
     stream.viewer.resume();
@@ -393,12 +467,31 @@ export class VncProxy {
     clearTimeout(stream.timer);
     stream.unwatch();
     void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
-    if (name) closeSocket(stream.viewer, VncClose[name].code, reason ?? VncClose[name].reason);
+    void this.#presence.leave(stream.tunnelId, stream.sessionId);
+    if (![...this.#streams.values()].some((s) => s.sessionId === stream.sessionId))
+      this.#presence.forget(stream.sessionId);
+    void recordAudit(this.o.db, {
+      actorUserId: stream.userId,
+      actor: stream.username,
+      action: 'session.leave',
+      targetType: 'session',
+      targetId: stream.sessionId,
+      details: {
+        duration_s: Math.round((Date.now() - stream.connectedAt) / 1000),
+        mode: stream.mode,
+        share_id: stream.shareId,
+        reason: name ? (reason ?? VncClose[name].reason) : 'viewer left',
+      },
+      ip: stream.address,
+    }).catch((error: unknown) => this.o.logger.warn({ err: error }, 'session.leave not audited'));
+    if (name) closeSocket(stream.viewer, VncClose[name].code, closeReasonText(reason ?? VncClose[name].reason));
     stream.agentSide?.destroy();
   }
 
   stop() {
     clearInterval(this.#sweeper);
+    this.#presence.stop();
+    void this.#unlisten?.().catch(() => undefined);
     for (const stream of [...this.#streams.values()]) this.#end(stream, 'ShuttingDown');
     this.#wss.close();
   }

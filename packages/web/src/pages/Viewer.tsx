@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import RFB from '@novnc/novnc';
 import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
-import { api, ApiError, type Session } from '../api.js';
+import { api, ApiError, watchSessions, type IdleWarning, type Session } from '../api.js';
+import { SessionProgress } from './session-progress.js';
 
 /** Waits between reconnection attempts: quick at first (a replica restart), then every 5 s while
  * the session's agent is away (its pool takes it over within the heartbeat timeout). */
@@ -15,6 +16,9 @@ const MAY_COME_BACK = new Set(['running', 'starting', 'pending']);
  * the control plane sends ("session stopped", "agent offline", …) can be shown. When the stream
  * can come back (protocol's vnc-close says which closes those are) it reconnects by itself with a
  * new ticket, showing "reconnecting…"; a click is needed only after a final close.
+ * Opening a hibernated session resumes it (PATCH state running), shows its start-up progress and
+ * connects once it runs. An idle warning from the live-update stream shows a banner whose "Keep
+ * working" button counts as activity.
  */
 export function Viewer({ sessionId }: { sessionId: string }) {
   const screen = useRef<HTMLDivElement>(null);
@@ -22,6 +26,32 @@ export function Viewer({ sessionId }: { sessionId: string }) {
   const [status, setStatus] = useState('connecting…');
   const [attempt, setAttempt] = useState(0);
   const [clipboard, setClipboard] = useState('');
+  /** The session while it starts (resumed here); undefined once it runs. */
+  const [starting, setStarting] = useState<Session | undefined>();
+  const [warning, setWarning] = useState<IdleWarning | undefined>();
+  /** Set while a resumed or starting session is waited for. */
+  const waiting = useRef(false);
+
+  // Live updates: start-up progress while resuming, connecting once running, idle warnings.
+  useEffect(() => {
+    const controller = new AbortController();
+    watchSessions(
+      (session) => {
+        if (session.id !== sessionId) return;
+        if (session.state === 'running') {
+          setStarting(undefined);
+          if (waiting.current) {
+            waiting.current = false;
+            setAttempt((n) => n + 1); // it was waited for: connect now
+          }
+        } else if (session.state === 'pending' || session.state === 'starting') setStarting(session);
+        if (session.state !== 'running') setWarning(undefined);
+      },
+      controller.signal,
+      (idle) => idle.session_id === sessionId && setWarning(idle),
+    );
+    return () => controller.abort();
+  }, [sessionId]);
 
   useEffect(() => {
     let rfb: RFB | undefined;
@@ -50,6 +80,26 @@ export function Viewer({ sessionId }: { sessionId: string }) {
 
     const connect = async () => {
       if (cancelled) return;
+      // A hibernated session is resumed by opening it; one starting is waited for (the live
+      // updates above connect it once it runs).
+      const current = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
+      if (cancelled) return;
+      if (current?.state === 'hibernated') {
+        setStatus('resuming…');
+        waiting.current = true;
+        try {
+          setStarting(await api<Session>('PATCH', `/api/v1/sessions/${sessionId}`, { state: 'running' }));
+        } catch (error) {
+          setStatus(`cannot resume: ${(error as Error).message}`);
+        }
+        return;
+      }
+      if (current?.state === 'pending' || current?.state === 'starting') {
+        setStatus('starting…');
+        waiting.current = true;
+        setStarting(current);
+        return;
+      }
       let path: string;
       try {
         ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
@@ -112,6 +162,25 @@ export function Viewer({ sessionId }: { sessionId: string }) {
           placeholder="clipboard: type and press Enter to send"
         />
       </header>
+      {starting ? (
+        <p className="starting">
+          <SessionProgress session={starting} />
+        </p>
+      ) : null}
+      {warning ? (
+        <div className="banner" role="alert">
+          This session hibernates at {new Date(warning.hibernate_at).toLocaleTimeString()} ({warning.reason}).{' '}
+          <button
+            onClick={() =>
+              void api('POST', `/api/v1/sessions/${sessionId}/activity`)
+                .then(() => setWarning(undefined))
+                .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
+            }
+          >
+            Keep working
+          </button>
+        </div>
+      ) : null}
       <div className="screen" ref={screen} />
     </main>
   );

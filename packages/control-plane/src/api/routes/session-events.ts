@@ -3,6 +3,7 @@ import { caller, type AuthenticatedUser } from '../../auth/authenticate.js';
 import { sessionViews } from '../../db/queries/session-views.js';
 import { TooManyRequestsError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
+import { IDLE_WARNING_CHANNEL } from '../../sessions/idle-policy.js';
 
 export const SESSIONS_CHANNEL = 'streamspace_sessions';
 const KEEPALIVE_MS = 15_000;
@@ -40,6 +41,19 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
       })
       .catch(() => undefined);
   });
+  // "Hibernates soon" (issue 13), from whichever replica's maintenance saw it: passed on as it came
+  // to the owner's, admins' and the session's current viewers' streams, as `event: idle_warning`.
+  const unlistenWarnings = await ctx.database.listen(IDLE_WARNING_CHANNEL, (payload) => {
+    let warned: { user_id?: unknown; viewer_user_ids?: unknown };
+    try {
+      warned = JSON.parse(payload) as typeof warned;
+    } catch {
+      return;
+    }
+    const users = new Set([warned.user_id, ...(Array.isArray(warned.viewer_user_ids) ? warned.viewer_user_ids : [])]);
+    const data = `event: idle_warning\ndata: ${payload}\n\n`;
+    for (const l of listeners) if (l.me.role === 'admin' || users.has(l.me.userId)) l.send(data);
+  });
   ctx.eventStreams.start();
   // A stream never ends by itself: end them all when the server closes, or closing would wait for
   // every browser to leave (the UI reconnects to another replica or to this one when it is back).
@@ -48,6 +62,7 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
   });
   app.addHook('onClose', async () => {
     await unlisten();
+    await unlistenWarnings();
     await ctx.eventStreams.stop();
   });
 

@@ -28,8 +28,8 @@ export async function insertTicket(
   return row.expires_at;
 }
 
-/** Marks the ticket used if it is for `sessionId`, unused and unexpired; returns its user and the
- * minting login, once. */
+/** Marks the ticket used if it is for `sessionId`, unused and unexpired; returns its user, the
+ * minting login and the mode (and share) the stream is held to, once. */
 export function redeemTicket(db: Kysely<Schema>, hash: string, sessionId: string) {
   return db
     .updateTable('vnc_tickets')
@@ -38,7 +38,7 @@ export function redeemTicket(db: Kysely<Schema>, hash: string, sessionId: string
     .where('session_id', '=', sessionId)
     .where('used_at', 'is', null)
     .where('expires_at', '>', sql<Date>`NOW()`)
-    .returning(['user_id', 'token_version', 'token_expires_at'])
+    .returning(['user_id', 'token_version', 'token_expires_at', 'mode', 'share_id'])
     .executeTakeFirst();
 }
 
