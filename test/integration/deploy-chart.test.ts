@@ -57,6 +57,15 @@ const VARIANTS: Record<string, RenderOptions['set']> = {
     'k8sAgent.enabled': true,
     'networkPolicy.enabled': false,
   },
+  'single sign-on only, two-factor for admins': {
+    'controlPlane.auth.localLogin': false,
+    'controlPlane.auth.mfaRequired': 'admins',
+    'controlPlane.auth.oidc.issuerUrl': 'https://sso.example.com/realms/acme',
+    'controlPlane.auth.oidc.clientId': 'streamspace',
+    'controlPlane.auth.oidc.existingSecret': 'streamspace-oidc',
+    'controlPlane.auth.oidc.groupsClaim': 'realm_access.roles',
+    'controlPlane.auth.oidc.adminGroups': 'streamspace-admins',
+  },
   'agent with sessions in an existing namespace': {
     'k8sAgent.enabled': true,
     'k8sAgent.createSessionNamespace': false,
@@ -224,6 +233,40 @@ test('defaults: control plane with probes on /health and /ready, bundled Postgre
     objects.find((o) => o.kind === 'Ingress' || o.kind === 'ServiceMonitor'),
     undefined,
   );
+});
+
+test('controlPlane.auth: sign-in settings reach the control plane, the OIDC client secret only from a Secret', async () => {
+  const cpEnv = async (set: RenderOptions['set']) =>
+    find(await render({ set }), 'Deployment', 'streamspace').spec.template.spec.containers[0];
+  const defaults = await cpEnv({});
+  assert.equal(env(defaults, 'LOCAL_LOGIN').value, 'true');
+  assert.equal(env(defaults, 'MFA_REQUIRED').value, 'none');
+  assert.equal(env(defaults, 'OIDC_ISSUER_URL'), undefined, 'single sign-on is off by default');
+
+  const sso = await cpEnv(VARIANTS['single sign-on only, two-factor for admins']);
+  assert.equal(env(sso, 'LOCAL_LOGIN').value, 'false');
+  assert.equal(env(sso, 'MFA_REQUIRED').value, 'admins');
+  assert.equal(env(sso, 'OIDC_ISSUER_URL').value, 'https://sso.example.com/realms/acme');
+  assert.equal(env(sso, 'OIDC_CLIENT_ID').value, 'streamspace');
+  assert.deepEqual(env(sso, 'OIDC_CLIENT_SECRET').valueFrom.secretKeyRef, {
+    name: 'streamspace-oidc',
+    key: 'client-secret',
+  });
+  assert.equal(env(sso, 'OIDC_GROUPS_CLAIM').value, 'realm_access.roles');
+  assert.equal(env(sso, 'OIDC_ADMIN_GROUPS').value, 'streamspace-admins');
+  assert.equal(env(sso, 'OIDC_ALLOWED_GROUPS'), undefined, 'empty values are left to the defaults');
+
+  const refused: Array<[RenderOptions['set'], RegExp]> = [
+    [{ 'controlPlane.auth.localLogin': false }, /localLogin=false needs controlPlane\.auth\.oidc\.issuerUrl/],
+    [
+      { 'controlPlane.auth.oidc.issuerUrl': 'https://sso.example.com', 'controlPlane.auth.oidc.clientId': 'x' },
+      /controlPlane\.auth\.oidc\.existingSecret .* is required/,
+    ],
+    [{ 'controlPlane.auth.mfaRequired': 'everyone' }, /mfaRequired/],
+  ];
+  for (const [set, message] of refused) {
+    assert.match(await helmFails(renderRaw({ set }), JSON.stringify(set)), message, JSON.stringify(set));
+  }
 });
 
 test('port, Service and agent URL follow controlPlane.port and service.port', async () => {

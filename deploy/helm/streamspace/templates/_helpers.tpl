@@ -129,6 +129,9 @@ which helm applies before rendering.
 {{- if not (or .Values.postgresql.enabled $external) -}}
 {{- fail "database.host is required: the control plane in Kubernetes needs PostgreSQL. Set database.host (and database.user/password or database.existingSecret), or postgresql.enabled=true for an evaluation database" -}}
 {{- end -}}
+{{- if and (not .Values.controlPlane.auth.localLogin) (not .Values.controlPlane.auth.oidc.issuerUrl) -}}
+{{- fail "controlPlane.auth.localLogin=false needs controlPlane.auth.oidc.issuerUrl: without single sign-on only the bootstrap admin could log in" -}}
+{{- end -}}
 {{- if and .Values.k8sAgent.enabled (not .Values.k8sAgent.config.controlPlaneURL) -}}
 {{- /* The seeds' heartbeat bug: an interval not below half the timeout makes agents flap offline. */ -}}
 {{- $interval := float64 (include "streamspace.durationMs" .Values.k8sAgent.config.heartbeatInterval) -}}
