@@ -235,13 +235,18 @@ test('defaults: control plane with probes on /health and /ready, bundled Postgre
   );
 });
 
-test('controlPlane.auth: sign-in settings reach the control plane, the OIDC client secret only from a Secret', async () => {
+test('controlPlane.auth and session lifetimes reach the control plane, the OIDC client secret only from a Secret', async () => {
   const cpEnv = async (set: RenderOptions['set']) =>
     find(await render({ set }), 'Deployment', 'streamspace').spec.template.spec.containers[0];
   const defaults = await cpEnv({});
   assert.equal(env(defaults, 'LOCAL_LOGIN').value, 'true');
   assert.equal(env(defaults, 'MFA_REQUIRED').value, 'none');
   assert.equal(env(defaults, 'OIDC_ISSUER_URL'), undefined, 'single sign-on is off by default');
+  assert.equal(env(defaults, 'SESSION_IDLE_TIMEOUT').value, '30m');
+  assert.equal(env(defaults, 'SESSION_MAX_LIFETIME').value, '0');
+  const lifetimes = await cpEnv({ 'controlPlane.sessionIdleTimeout': '0', 'controlPlane.sessionMaxLifetime': '7d' });
+  assert.equal(env(lifetimes, 'SESSION_IDLE_TIMEOUT').value, '0');
+  assert.equal(env(lifetimes, 'SESSION_MAX_LIFETIME').value, '7d');
 
   const sso = await cpEnv(VARIANTS['single sign-on only, two-factor for admins']);
   assert.equal(env(sso, 'LOCAL_LOGIN').value, 'false');
@@ -263,6 +268,7 @@ test('controlPlane.auth: sign-in settings reach the control plane, the OIDC clie
       /controlPlane\.auth\.oidc\.existingSecret .* is required/,
     ],
     [{ 'controlPlane.auth.mfaRequired': 'everyone' }, /mfaRequired/],
+    [{ 'controlPlane.sessionIdleTimeout': 'half an hour' }, /sessionIdleTimeout/],
   ];
   for (const [set, message] of refused) {
     assert.match(await helmFails(renderRaw({ set }), JSON.stringify(set)), message, JSON.stringify(set));
