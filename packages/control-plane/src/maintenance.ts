@@ -5,6 +5,7 @@ import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import { deleteExpiredTickets } from './db/queries/vnc-tickets.js';
 import { deleteStaleTunnels } from './db/queries/vnc-tunnels.js';
+import { closeEndedShareViewers } from './sessions/share-expiry.js';
 import { pruneAuditLog, pruneFinishedCommands, pruneLoginFailures } from './db/queries/retention.js';
 import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -32,7 +33,7 @@ export interface MaintenanceOptions {
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
  * sessions, re-deliver anything missed, prune expired tickets, old login failures, finished
- * commands and audit entries past AUDIT_RETENTION. All of it
+ * commands and audit entries past AUDIT_RETENTION, close viewers of expired shares. All of it
  * is idempotent, so replicas running it at once agree.
  */
 export class Maintenance {
@@ -73,6 +74,7 @@ export class Maintenance {
       await scheduler.placePending();
       await deleteExpiredTickets(db);
       await deleteStaleTunnels(db);
+      await closeEndedShareViewers(db);
       if (Date.now() - this.#lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
         this.#lastPrune = Date.now();
         const pruned = {

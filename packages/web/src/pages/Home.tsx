@@ -1,19 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, logOut, watchSessions, type Session, type Template } from '../api.js';
+import { isViewable, requestableFrom, type RequestableState } from '@streamspace/protocol/session-state-groups';
 import { SessionProgress } from './session-progress.js';
 
-const ACTIONS: Record<string, Array<[string, string]>> = {
-  running: [
-    ['hibernated', 'Hibernate'],
-    ['stopped', 'Stop'],
-  ],
-  hibernated: [
-    ['running', 'Resume'],
-    ['stopped', 'Stop'],
-  ],
-  pending: [['stopped', 'Stop']],
-  starting: [['stopped', 'Stop']],
-};
+/** The button for each state a user may ask for; which buttons a session shows comes from the
+ * protocol's state table, the same one the API checks requests against. */
+const ACTION_LABELS: Record<RequestableState, string> = { running: 'Resume', hibernated: 'Hibernate', stopped: 'Stop' };
 
 export function Home() {
   const [templates, setTemplates] = useState<Template[]>([]);
@@ -93,15 +85,15 @@ export function Home() {
               <strong>{s.template}</strong> <span className="owner">{s.user}</span>{' '}
               <span className="state">{s.state}</span>
               <SessionProgress session={s} />
-              {s.state === 'running' && <a href={`#/view/${s.id}`}>Open</a>}
-              {(ACTIONS[s.state] ?? []).map(([state, label]) => (
+              {isViewable(s.state) && <a href={`#/view/${s.id}`}>Open</a>}
+              {requestableFrom(s.state).map((state) => (
                 <button
                   key={state}
                   onClick={() =>
                     guard(async () => upsert(await api<Session>('PATCH', `/api/v1/sessions/${s.id}`, { state })))
                   }
                 >
-                  {label}
+                  {ACTION_LABELS[state]}
                 </button>
               ))}
               <button
