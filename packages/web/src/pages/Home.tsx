@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, logOut, watchSessions, type Session, type Template } from '../api.js';
 import { isViewable, requestableFrom, type RequestableState } from '@streamspace/protocol/session-state-groups';
 import { SessionProgress } from './session-progress.js';
+import { ShareDialog } from './share-dialog.js';
 
 /** The button for each state a user may ask for; which buttons a session shows comes from the
  * protocol's state table, the same one the API checks requests against. */
@@ -12,6 +13,7 @@ export function Home() {
   const [sessions, setSessions] = useState<Session[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [role, setRole] = useState<string>('user');
+  const [sharing, setSharing] = useState<string | null>(null);
 
   const guard = useCallback(async (action: () => Promise<unknown>) => {
     try {
@@ -101,6 +103,8 @@ export function Home() {
               >
                 Delete
               </button>
+              <button onClick={() => setSharing(sharing === s.id ? null : s.id)}>Share</button>
+              {sharing === s.id && <ShareDialog sessionId={s.id} onClose={() => setSharing(null)} />}
             </li>
           ))}
         </ul>

@@ -3,6 +3,13 @@ import RFB from '@novnc/novnc';
 import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
 import { api, ApiError, type Session } from '../api.js';
 
+/** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
+interface ShareTicket {
+  path: string;
+  mode: 'view' | 'control';
+  owner: string;
+}
+
 /** Waits between reconnection attempts: quick at first (a replica restart), then every 5 s while
  * the session's agent is away (its pool takes it over within the heartbeat timeout). */
 const BACKOFF_MS = [500, 1000, 2000, 3000, 5000];
@@ -14,12 +21,15 @@ const MAY_COME_BACK = new Set(['running', 'starting', 'pending']);
  * The desktop in the tab: noVNC drives a WebSocket we open ourselves, so the close code and reason
  * the control plane sends ("session stopped", "agent offline", …) can be shown. When the stream
  * can come back (protocol's vnc-close says which closes those are) it reconnects by itself with a
- * new ticket, showing "reconnecting…"; a click is needed only after a final close.
+ * new ticket, showing "reconnecting…"; a click is needed only after a final close. With `shareToken`
+ * it is a share's guest: every ticket comes from redeeming the link again, with the share's mode.
  */
-export function Viewer({ sessionId }: { sessionId: string }) {
+export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareToken?: string }) {
   const screen = useRef<HTMLDivElement>(null);
   const rfbRef = useRef<RFB | null>(null);
   const [status, setStatus] = useState('connecting…');
+  /** Set when joined through a share link: its mode and whose desktop it is. */
+  const [shared, setShared] = useState<{ mode: 'view' | 'control'; owner: string } | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [clipboard, setClipboard] = useState('');
 
@@ -39,6 +49,8 @@ export function Viewer({ sessionId }: { sessionId: string }) {
     /** A ticket was refused: whether to wait for the session or give up depends on its state. */
     const onTicketRefused = async (error: unknown) => {
       const status = error instanceof ApiError ? error.status : 0; // 0: the network, not the server
+      // A share's guest cannot read the session; the redeem answer says its state, and it may come back.
+      if (status === 409 && shareToken) return reconnectLater((error as Error).message);
       if (status === 409) {
         const session = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
         if (session && MAY_COME_BACK.has(session.state)) return reconnectLater(`session is ${session.state}`);
@@ -51,8 +63,14 @@ export function Viewer({ sessionId }: { sessionId: string }) {
     const connect = async () => {
       if (cancelled) return;
       let path: string;
+      let viewOnly = false;
       try {
-        ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
+        if (shareToken) {
+          const joined = await api<ShareTicket>('POST', `/api/v1/shares/${shareToken}/connect`);
+          ({ path } = joined);
+          viewOnly = joined.mode === 'view';
+          setShared({ mode: joined.mode, owner: joined.owner });
+        } else ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
       } catch (error) {
         if (!cancelled) await onTicketRefused(error);
         return;
@@ -71,7 +89,10 @@ export function Viewer({ sessionId }: { sessionId: string }) {
       // A previous RFB removed its canvas when its socket closed; this one brings a new one.
       rfb = new RFB(screen.current!, socket);
       rfb.scaleViewport = true;
-      rfb.resizeSession = true;
+      // A convenience only: the proxy drops a view-only guest's input whatever noVNC sends.
+      rfb.viewOnly = viewOnly;
+      // A guest does not resize the owner's desktop to their window (a control guest's request would still reach it).
+      rfb.resizeSession = !shareToken;
       rfb.addEventListener('connect', () => {
         failures = 0;
         setStatus('connected');
@@ -91,12 +112,17 @@ export function Viewer({ sessionId }: { sessionId: string }) {
       rfb?.disconnect();
       rfbRef.current = null;
     };
-  }, [sessionId, attempt]);
+  }, [sessionId, shareToken, attempt]);
 
   return (
     <main className="viewer">
       <header>
         <a href="#/">← Sessions</a>
+        {shared && (
+          <span className="badge" data-share-mode={shared.mode}>
+            {shared.mode === 'view' ? 'view only' : 'shared control'} · {shared.owner}’s desktop
+          </span>
+        )}
         <span className="status" role="status">
           {status}
         </span>
