@@ -12,6 +12,8 @@ import type { Metrics } from './metrics/metrics.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import type { SessionService } from './sessions/session-service.js';
 import type { PoolTakeover } from './pools/pool-takeover.js';
+import type { IdlePolicy } from './sessions/idle-policy.js';
+import { deleteStaleViewers } from './db/queries/vnc-viewers.js';
 
 export interface MaintenanceOptions {
   db: Kysely<Schema>;
@@ -27,13 +29,16 @@ export interface MaintenanceOptions {
   pruneIntervalMs?: number;
   /** AUDIT_RETENTION: audit entries older than this are pruned; 0 keeps them forever. */
   auditRetentionMs?: number;
+  /** SESSION_IDLE_TIMEOUT and SESSION_MAX_LIFETIME (issue 13). */
+  idlePolicy?: IdlePolicy;
 }
 
 /**
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
  * sessions, re-deliver anything missed, prune expired tickets, old login failures, finished
- * commands and audit entries past AUDIT_RETENTION, close viewers of expired shares. All of it
+ * commands and audit entries past AUDIT_RETENTION, drop viewer rows of dead replicas, close viewers
+ * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
  * is idempotent, so replicas running it at once agree.
  */
 export class Maintenance {
@@ -75,6 +80,8 @@ export class Maintenance {
       await deleteExpiredTickets(db);
       await deleteStaleTunnels(db);
       await closeEndedShareViewers(db);
+      await deleteStaleViewers(db);
+      await this.o.idlePolicy?.run();
       if (Date.now() - this.#lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
         this.#lastPrune = Date.now();
         const pruned = {

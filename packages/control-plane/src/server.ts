@@ -27,6 +27,7 @@ import { PoolTakeover } from './pools/pool-takeover.js';
 import { addTunnelToken, deriveTunnelKey } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
+import { IdlePolicy, activityWriteMs } from './sessions/idle-policy.js';
 import { buildApp } from './api/build-app.js';
 import { EventStreamSlots } from './api/event-stream-slots.js';
 import { clientAddress } from './api/client-address.js';
@@ -173,6 +174,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     replicaId: config.replicaId,
     access,
     clientAddress: addressOf,
+    activityWriteMs: activityWriteMs(config.sessionIdleTimeoutMs),
   });
   await vnc.start(database);
   app.server.on('upgrade', (request, socket, head) => {
@@ -197,6 +199,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     sessionStartTimeoutMs: config.sessionStartTimeoutMs,
     pruneIntervalMs: options.pruneIntervalMs,
     auditRetentionMs: config.auditRetentionMs,
+    idlePolicy: new IdlePolicy({
+      db,
+      sessions,
+      logger: logger.child({ component: 'idle' }),
+      idleTimeoutMs: config.sessionIdleTimeoutMs,
+      maxLifetimeMs: config.sessionMaxLifetimeMs,
+    }),
   });
   maintenance.start();
 

@@ -17,6 +17,7 @@ import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
 import { shareRoutes } from './routes/shares.js';
 import { sessionEventRoutes } from './routes/session-events.js';
+import { sessionActivityRoutes } from './routes/session-activity.js';
 import { auditRoutes } from './routes/audit.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { serveWebUi } from './web-ui.js';
@@ -88,6 +89,7 @@ export async function buildApp(
   agentRoutes(app, ctx);
   vncRoutes(app, ctx, publicUrl);
   shareRoutes(app, ctx, publicUrl);
+  sessionActivityRoutes(app, ctx);
   auditRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);
   await serveWebUi(app);

@@ -3,6 +3,7 @@ import {
   addressList,
   defaultReplicaId,
   duration,
+  durationOrOff,
   integer,
   lifetime,
   oneOf,
@@ -124,6 +125,16 @@ export const SETTINGS = {
     'How long a session may stay pending or starting before it becomes failed',
     100,
   ),
+  sessionIdleTimeout: durationOrOff(
+    'SESSION_IDLE_TIMEOUT',
+    30 * 60_000,
+    'A running session with no keyboard or pointer input from any viewer for this long is hibernated ("idle for 30m"); viewers are warned a minute before; 0 turns it off; a template\'s idle_timeout_s overrides it',
+  ),
+  sessionMaxLifetime: durationOrOff(
+    'SESSION_MAX_LIFETIME',
+    0,
+    'A session this old (from creation) is stopped, running or hibernated ("reached its maximum lifetime of 8h"); 0 turns it off; a template\'s max_lifetime_s overrides it',
+  ),
   replicaUrl: url(
     'REPLICA_URL',
     "URL the other replicas reach this one at: an agent's VNC tunnel may arrive at any replica and is relayed to the one holding the viewer (in Kubernetes, the pod IP)",
@@ -168,6 +179,10 @@ export interface ControlPlaneConfig {
   agentHeartbeatTimeoutMs: number;
   vncProxyTimeoutMs: number;
   sessionStartTimeoutMs: number;
+  /** 0: off. */
+  sessionIdleTimeoutMs: number;
+  /** 0: off. */
+  sessionMaxLifetimeMs: number;
   replicaId: string;
   /** Undefined: derived from HOST and the listening port once the server listens. */
   replicaUrl: string | undefined;
@@ -257,6 +272,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       agentHeartbeatTimeoutMs: v.agentHeartbeatTimeout,
       vncProxyTimeoutMs: v.vncProxyTimeout,
       sessionStartTimeoutMs: v.sessionStartTimeout,
+      sessionIdleTimeoutMs: v.sessionIdleTimeout,
+      sessionMaxLifetimeMs: v.sessionMaxLifetime,
       replicaId: v.replicaId ?? defaultReplicaId(),
       replicaUrl: v.replicaUrl,
       oidc,

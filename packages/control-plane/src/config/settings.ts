@@ -57,6 +57,22 @@ export function formatLifetime(ms: number): string {
   return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms);
 }
 
+/** A duration in days as well (`8h`, `7d`), or 0 to turn the limit off. */
+export function durationOrOff(env: string, fallbackMs: number, description: string, minMs = 1000): Setting<number> {
+  return {
+    env,
+    defaultText: fallbackMs === 0 ? '0 (off)' : formatLifetime(fallbackMs),
+    description,
+    parse: withDefault<number>(fallbackMs, (raw) => {
+      if (raw === '0') return { value: 0 };
+      const ms = parseLifetime(raw);
+      if (ms === undefined) return { problem: `expected a duration like 30m, 8h or 7d, or 0 for off, got "${raw}"` };
+      if (ms < minMs) return { problem: `must be at least ${formatLifetime(minMs)} (or 0 for off), got "${raw}"` };
+      return { value: ms };
+    }),
+  };
+}
+
 /** Like `duration`, in days as well (`365d`). */
 export function lifetime(env: string, fallbackMs: number, description: string, minMs: number): Setting<number> {
   return {

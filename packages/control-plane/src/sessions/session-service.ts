@@ -240,7 +240,7 @@ export class SessionService {
     }
     const change: StateChange = {
       state: report.state,
-      state_reason: report.reason === undefined ? null : clipReason(report.reason),
+      state_reason: report.reason === undefined ? keptReason(session) : clipReason(report.reason),
       progress: report.progress ?? (report.state === 'starting' ? undefined : null),
     };
     const updated = await updateSessionState(this.db, session.id, session.state, change);
@@ -282,6 +282,42 @@ export class SessionService {
     return failed.length;
   }
 
+  /**
+   * A policy (idle timeout, maximum lifetime) moves a session the way a user's request would, by
+   * the same plan, guarded on the state it was read in: with every replica running the policy, one
+   * UPDATE wins, and only that replica enqueues the command and writes the audit entry. Returns
+   * whether this call made the change.
+   */
+  async applyPolicy(session: Session, requested: RequestableState, reason: string, action: string): Promise<boolean> {
+    const plan = planRequest(session.state, requested, session.agent_id !== null);
+    if (!plan.ok || plan.next === session.state) return false;
+    const { next, command } = plan;
+    const agentUuid = session.agent_id;
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const updated = await updateSessionState(trx, session.id, session.state, {
+        state: next,
+        state_reason: clipReason(reason),
+        ...(next === 'stopped' ? { progress: null } : {}),
+      });
+      if (!updated) return false;
+      if (command && agentUuid)
+        await this.dispatcher.enqueueIn(trx, { agentUuid, sessionId: session.id, type: command, data: {} });
+      await recordAudit(trx, {
+        actorUserId: null,
+        actor: 'system',
+        action,
+        targetType: 'session',
+        targetId: session.id,
+        details: { from: session.state, to: next, reason, owner_user_id: session.user_id },
+      });
+      return true;
+    });
+    if (changed)
+      this.logger.info({ sessionId: session.id, from: session.state, to: next, reason }, 'session policy applied');
+    if (changed && next === 'stopped') await this.scheduler.placePending();
+    return changed;
+  }
+
   /** Marks a session failed because its agent no longer has it (reconciliation). */
   async failVanished(session: Session, reason: string): Promise<void> {
     if (!canTransition(session.state, 'failed')) return;
@@ -296,4 +332,14 @@ export class SessionService {
   private async view(id: string): Promise<SessionView> {
     return (await this.findView(id))!;
   }
+}
+
+/**
+ * The reason a policy gave for hibernating or stopping ("idle for 30m") stays the reason once the
+ * agent reports the state reached without one of its own; a user's plain request reasons do not.
+ */
+const REQUEST_REASONS = new Set(['hibernate requested', 'stop requested']);
+function keptReason(session: Session): string | null {
+  const inFlight = session.state === 'hibernating' || session.state === 'stopping';
+  return inFlight && session.state_reason && !REQUEST_REASONS.has(session.state_reason) ? session.state_reason : null;
 }

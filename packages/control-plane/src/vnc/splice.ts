@@ -1,5 +1,16 @@
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import type { RfbClientStream } from './rfb-client-stream.js';
+
+/** What the viewer's bytes pass through on their way to the agent (issue 13). */
+export interface ViewerBytes {
+  /** Follows the client-to-server RFB stream; in view mode it drops input. */
+  parser: RfbClientStream;
+  /** A chunk held key or pointer input. */
+  onInput(): void;
+  /** The viewer broke the protocol: its bytes stop here and the stream must end. */
+  onProtocolError(error: Error): void;
+}
 
 /** Above this many bytes queued towards the viewer, the agent's side stops being read. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
@@ -10,9 +21,10 @@ const LOW_WATER_BYTES = 256 * 1024;
  * as one binary message, and each message from the viewer is written through unframed. Backpressure
  * both ways: the tunnel is paused while the viewer's send buffer is over the high-water mark (TCP
  * then pushes back to the agent and on to the VNC server), the viewer while the tunnel's write
- * buffer is full. Memory per stream stays bounded whatever the two ends' speeds.
+ * buffer is full. Memory per stream stays bounded whatever the two ends' speeds. The viewer's
+ * bytes go through `bytes.parser` (control: the chunk itself, scanned; view: slices of it).
  */
-export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void): void {
+export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void, bytes: ViewerBytes): void {
   const resumeTunnel = () => {
     if (tunnel.isPaused() && viewer.bufferedAmount < LOW_WATER_BYTES) tunnel.resume();
   };
@@ -22,9 +34,20 @@ export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void
     viewer.send(chunk, { binary: true }, resumeTunnel);
     if (viewer.bufferedAmount > HIGH_WATER_BYTES && !tunnel.isPaused()) tunnel.pause();
   });
+  let full = false;
+  const write = (part: Buffer) => {
+    if (!tunnel.write(part)) full = true;
+  };
   viewer.on('message', (data: Buffer) => {
     onActivity();
-    if (!tunnel.write(data)) viewer.pause();
+    full = false;
+    try {
+      if (bytes.parser.push(data, write)) bytes.onInput();
+    } catch (error) {
+      bytes.onProtocolError(error as Error);
+      return;
+    }
+    if (full) viewer.pause();
   });
   tunnel.on('drain', () => viewer.resume());
 }

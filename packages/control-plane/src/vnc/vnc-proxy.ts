@@ -21,6 +21,7 @@ import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { refuseUpgrade, type AgentHub } from '../hub/agent-hub.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { mayViewSession } from './stream-access.js';
+import { shareAdmits } from '../db/queries/session-shares.js';
 import { splice } from './splice.js';
 import { relayUpgrade } from './replica-relay.js';
 import { tunnelTokenMatches } from './tunnel-token.js';
@@ -31,6 +32,8 @@ import { recordAudit } from '../db/queries/audit.js';
 import type { ClientAddress } from '../api/client-address.js';
 import type { Database, Unlisten } from '../db/database.js';
 import type { ViewerMode } from '../db/schema.js';
+import { RfbClientStream } from './rfb-client-stream.js';
+import { ViewerPresence } from './viewer-presence.js';
 import { closeReasonText, listenForViewerClose, viewerMatches, type ViewerCloseRequest } from './viewer-close.js';
 
 export interface VncProxyOptions {
@@ -51,6 +54,8 @@ export interface VncProxyOptions {
   tunnelTimeoutMs?: number;
   /** The viewer's address (TRUST_PROXY applied) for the audit log. */
   clientAddress?: ClientAddress;
+  /** Input is written to sessions.last_activity_at at most this often per session (default 1 min). */
+  activityWriteMs?: number;
 }
 
 interface Stream {
@@ -59,6 +64,11 @@ interface Stream {
   /** The ticket's mode, held for the whole connection, and the share it was redeemed through. */
   mode: ViewerMode;
   shareId: string | null;
+  /** Who is watching, for vnc_viewers and the audit's session.leave. */
+  userId: string;
+  username: string;
+  address: string | null;
+  connectedAt: number;
   agentUuid: string;
   viewer: WebSocket;
   /** The agent's raw tunnel, once it has dialled in. */
@@ -100,9 +110,11 @@ export class VncProxy {
   readonly #sweeper: NodeJS.Timeout;
   #replicaUrl: string | undefined;
   #unlisten: Unlisten | undefined;
+  readonly #presence: ViewerPresence;
 
   constructor(private readonly o: VncProxyOptions) {
     this.#allowedOrigins = new Set([new URL(o.publicUrl).origin]);
+    this.#presence = new ViewerPresence(o.db, o.logger, o.activityWriteMs ?? 60_000);
     o.hub.onAgentDisconnected((agentUuid) => {
       for (const stream of this.#streams.values()) {
         if (stream.agentUuid === agentUuid) this.#end(stream, 'AgentOffline');
@@ -198,7 +210,12 @@ export class VncProxy {
       const [session, login] = await Promise.all([findSession(this.o.db, sessionId), this.o.access.check(grant)]);
       if (!session || session.state === 'deleted') return refuse('SessionNotFound');
       if (!login.ok) return refuse('LoginEnded', `${VncClose.LoginEnded.reason} (${login.reason})`);
-      if (!mayViewSession(login.user, session)) return refuse('Forbidden');
+      // The owner and admins, or a share's guest while the share admits them (api/routes/shares.ts).
+      const admitted =
+        mayViewSession(login.user, session) ||
+        (redeemed.share_id !== null &&
+          (await shareAdmits(this.o.db, redeemed.share_id, session.id, login.user.userId)));
+      if (!admitted) return refuse('Forbidden');
       if (session.state !== 'running') return refuse('SessionNotRunning', `session is ${session.state}`);
       if (!session.agent_id) return refuse('AgentOffline');
       // The agent may be held by another replica: the command reaches it through the database.
@@ -211,12 +228,20 @@ export class VncProxy {
         action: 'session.connect',
         targetType: 'session',
         targetId: session.id,
-        details: { owner_user_id: session.user_id },
+        details: { owner_user_id: session.user_id, mode: redeemed.mode, share_id: redeemed.share_id ?? null },
         ip: address,
       });
       await this.#openTunnel(
         viewer,
-        { sessionId: session.id, mode: redeemed.mode, shareId: redeemed.share_id ?? null },
+        {
+          sessionId: session.id,
+          mode: redeemed.mode,
+          shareId: redeemed.share_id ?? null,
+          userId: login.user.userId,
+          username: login.user.username,
+          address,
+          connectedAt: Date.now(),
+        },
         session.agent_id,
         grant,
         log,
@@ -229,7 +254,7 @@ export class VncProxy {
 
   async #openTunnel(
     viewer: WebSocket,
-    held: Pick<Stream, 'sessionId' | 'mode' | 'shareId'>,
+    held: Pick<Stream, 'sessionId' | 'mode' | 'shareId' | 'userId' | 'username' | 'address' | 'connectedAt'>,
     agentUuid: string,
     grant: Grant,
     log: Logger,
@@ -257,6 +282,18 @@ export class VncProxy {
     });
     viewer.on('error', () => undefined);
     if (!this.#replicaUrl) throw new Error('VNC proxy used before the server listens');
+    // The viewer's row (id: its tunnel's) says who watches, on every replica, and keeps the
+    // session from counting as "no viewer" while it is here.
+    await this.#presence.join({
+      id: tunnelId,
+      sessionId,
+      userId: held.userId,
+      username: held.username,
+      shareId: held.shareId,
+      mode: held.mode,
+      replicaId: this.o.replicaId,
+    });
+    if (!this.#streams.has(tunnelId)) return void (await this.#presence.leave(tunnelId, sessionId));
     await insertTunnel(this.o.db, {
       id: tunnelId,
       sessionId,
@@ -359,7 +396,15 @@ export class VncProxy {
     socket.on('error', () => undefined);
     // A VNC stream has no use for half-closed: the agent's end is the stream's end.
     socket.on('end', () => socket.destroy());
-    splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()));
+    splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()), {
+      parser: new RfbClientStream(stream.mode),
+      // View-only input never reaches the agent, so it is not activity either.
+      onInput: () => stream.mode === 'control' && this.#presence.input(stream.sessionId),
+      onProtocolError: (error) => {
+        this.o.logger.warn({ sessionId: stream.sessionId, tunnelId, err: error }, 'VNC viewer closed: protocol error');
+        this.#end(stream, 'ProtocolError', error.message);
+      },
+    });
     if (head.length > 0) socket.unshift(head);
     socket.resume();
     stream.viewer.resume();
@@ -425,12 +470,30 @@ export class VncProxy {
     clearTimeout(stream.timer);
     stream.unwatch();
     void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
+    void this.#presence.leave(stream.tunnelId, stream.sessionId);
+    if (![...this.#streams.values()].some((s) => s.sessionId === stream.sessionId))
+      this.#presence.forget(stream.sessionId);
+    void recordAudit(this.o.db, {
+      actorUserId: stream.userId,
+      actor: stream.username,
+      action: 'session.leave',
+      targetType: 'session',
+      targetId: stream.sessionId,
+      details: {
+        duration_s: Math.round((Date.now() - stream.connectedAt) / 1000),
+        mode: stream.mode,
+        share_id: stream.shareId,
+        reason: name ? (reason ?? VncClose[name].reason) : 'viewer left',
+      },
+      ip: stream.address,
+    }).catch((error: unknown) => this.o.logger.warn({ err: error }, 'session.leave not audited'));
     if (name) closeSocket(stream.viewer, VncClose[name].code, closeReasonText(reason ?? VncClose[name].reason));
     stream.agentSide?.destroy();
   }
 
   stop() {
     clearInterval(this.#sweeper);
+    this.#presence.stop();
     void this.#unlisten?.().catch(() => undefined);
     for (const stream of [...this.#streams.values()]) this.#end(stream, 'ShuttingDown');
     this.#wss.close();

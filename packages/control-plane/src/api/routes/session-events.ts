@@ -3,6 +3,7 @@ import { caller, type AuthenticatedUser } from '../../auth/authenticate.js';
 import { sessionViews } from '../../db/queries/session-views.js';
 import { TooManyRequestsError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
+import { IDLE_WARNING_CHANNEL } from '../../sessions/idle-policy.js';
 
 export const SESSIONS_CHANNEL = 'streamspace_sessions';
 const KEEPALIVE_MS = 15_000;
@@ -40,6 +41,18 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
       })
       .catch(() => undefined);
   });
+  // "Hibernates soon" (issue 13), from whichever replica's maintenance saw it: passed on as it came
+  // to the streams entitled to the session, as `event: idle_warning`.
+  const unlistenWarnings = await ctx.database.listen(IDLE_WARNING_CHANNEL, (payload) => {
+    let userId: unknown;
+    try {
+      userId = (JSON.parse(payload) as { user_id?: unknown }).user_id;
+    } catch {
+      return;
+    }
+    const data = `event: idle_warning\ndata: ${payload}\n\n`;
+    for (const l of listeners) if (l.me.role === 'admin' || l.me.userId === userId) l.send(data);
+  });
   ctx.eventStreams.start();
   // A stream never ends by itself: end them all when the server closes, or closing would wait for
   // every browser to leave (the UI reconnects to another replica or to this one when it is back).
@@ -48,6 +61,7 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
   });
   app.addHook('onClose', async () => {
     await unlisten();
+    await unlistenWarnings();
     await ctx.eventStreams.stop();
   });
 

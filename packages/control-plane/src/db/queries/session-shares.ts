@@ -110,3 +110,21 @@ export function endedSharesWithViewers(db: Db) {
     )
     .execute();
 }
+
+/**
+ * Whether a share still lets `userId` into `sessionId` when the stream opens: not revoked, not
+ * expired, and for them if it names a user. The proxy asks again because a ticket outlives the
+ * redeem by up to its TTL, in which the share may have been revoked.
+ */
+export async function shareAdmits(db: Db, shareId: string, sessionId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('session_shares')
+    .select('id')
+    .where('id', '=', shareId)
+    .where('session_id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`NOW()`)
+    .where((eb) => eb.or([eb('user_id', 'is', null), eb('user_id', '=', userId)]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
