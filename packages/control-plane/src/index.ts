@@ -15,3 +15,4 @@ export { VERSION } from './version.js';
 export { WEB_DIST } from './api/web-ui.js';
 export { deriveTunnelKey, tunnelToken } from './vnc/tunnel-token.js';
 export { type AuditRow } from './db/queries/audit.js';
+export { closeViewers, type ViewerCloseRequest } from './vnc/viewer-close.js';

@@ -55,8 +55,20 @@ export async function logOut(): Promise<void> {
   location.reload();
 }
 
+/** `event: idle_warning` on the live-update stream: the session hibernates at `hibernate_at` unless
+ * someone gives input (or presses "Keep working"). */
+export interface IdleWarning {
+  session_id: string;
+  hibernate_at: string;
+  reason: string;
+}
+
 /** Session changes pushed by the server (SSE read with fetch, so the token goes in a header). */
-export function watchSessions(onSession: (session: Session) => void, signal: AbortSignal): void {
+export function watchSessions(
+  onSession: (session: Session) => void,
+  signal: AbortSignal,
+  onIdleWarning?: (warning: IdleWarning) => void,
+): void {
   void (async () => {
     while (!signal.aborted) {
       try {
@@ -88,7 +100,9 @@ export function watchSessions(onSession: (session: Session) => void, signal: Abo
               location.reload();
               return;
             }
-            if (data) onSession(JSON.parse(data.slice(6)) as Session);
+            if (data && lines.includes('event: idle_warning'))
+              onIdleWarning?.(JSON.parse(data.slice(6)) as IdleWarning);
+            else if (data) onSession(JSON.parse(data.slice(6)) as Session);
           }
         }
       } catch {

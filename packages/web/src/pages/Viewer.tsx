@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import RFB from '@novnc/novnc';
 import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
-import { api, ApiError, type Session } from '../api.js';
+import { api, ApiError, watchSessions, type IdleWarning, type Session } from '../api.js';
+import { SessionProgress } from './session-progress.js';
 
 /** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
 interface ShareTicket {
@@ -21,8 +22,11 @@ const MAY_COME_BACK = new Set(['running', 'starting', 'pending']);
  * The desktop in the tab: noVNC drives a WebSocket we open ourselves, so the close code and reason
  * the control plane sends ("session stopped", "agent offline", …) can be shown. When the stream
  * can come back (protocol's vnc-close says which closes those are) it reconnects by itself with a
- * new ticket, showing "reconnecting…"; a click is needed only after a final close. With `shareToken`
- * it is a share's guest: every ticket comes from redeeming the link again, with the share's mode.
+ * new ticket, showing "reconnecting…"; a click is needed only after a final close.
+ * Opening a hibernated session resumes it (PATCH state running), shows its start-up progress and
+ * connects once it runs. An idle warning from the live-update stream shows a banner whose "Keep
+ * working" button counts as activity. With `shareToken` it is a share's guest: every ticket comes
+ * from redeeming the link again, with the share's mode; the guest cannot read or resume the session.
  */
 export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareToken?: string }) {
   const screen = useRef<HTMLDivElement>(null);
@@ -32,6 +36,33 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
   const [shared, setShared] = useState<{ mode: 'view' | 'control'; owner: string } | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [clipboard, setClipboard] = useState('');
+  /** The session while it starts (resumed here); undefined once it runs. */
+  const [starting, setStarting] = useState<Session | undefined>();
+  const [warning, setWarning] = useState<IdleWarning | undefined>();
+  /** Set while a resumed or starting session is waited for. */
+  const waiting = useRef(false);
+
+  // Live updates: start-up progress while resuming, connecting once running, idle warnings.
+  useEffect(() => {
+    if (!sessionId) return; // a share's guest is not sent the owner's session updates
+    const controller = new AbortController();
+    watchSessions(
+      (session) => {
+        if (session.id !== sessionId) return;
+        if (session.state === 'running') {
+          setStarting(undefined);
+          if (waiting.current) {
+            waiting.current = false;
+            setAttempt((n) => n + 1); // it was waited for: connect now
+          }
+        } else if (session.state === 'pending' || session.state === 'starting') setStarting(session);
+        if (session.state !== 'running') setWarning(undefined);
+      },
+      controller.signal,
+      (idle) => idle.session_id === sessionId && setWarning(idle),
+    );
+    return () => controller.abort();
+  }, [sessionId]);
 
   useEffect(() => {
     let rfb: RFB | undefined;
@@ -62,6 +93,28 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
 
     const connect = async () => {
       if (cancelled) return;
+      // A hibernated session is resumed by opening it; one starting is waited for (the live
+      // updates above connect it once it runs).
+      const current = shareToken
+        ? undefined
+        : await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
+      if (cancelled) return;
+      if (current?.state === 'hibernated') {
+        setStatus('resuming…');
+        waiting.current = true;
+        try {
+          setStarting(await api<Session>('PATCH', `/api/v1/sessions/${sessionId}`, { state: 'running' }));
+        } catch (error) {
+          setStatus(`cannot resume: ${(error as Error).message}`);
+        }
+        return;
+      }
+      if (current?.state === 'pending' || current?.state === 'starting') {
+        setStatus('starting…');
+        waiting.current = true;
+        setStarting(current);
+        return;
+      }
       let path: string;
       let viewOnly = false;
       try {
@@ -138,6 +191,25 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
           placeholder="clipboard: type and press Enter to send"
         />
       </header>
+      {starting ? (
+        <p className="starting">
+          <SessionProgress session={starting} />
+        </p>
+      ) : null}
+      {warning ? (
+        <div className="banner" role="alert">
+          This session hibernates at {new Date(warning.hibernate_at).toLocaleTimeString()} ({warning.reason}).{' '}
+          <button
+            onClick={() =>
+              void api('POST', `/api/v1/sessions/${sessionId}/activity`)
+                .then(() => setWarning(undefined))
+                .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
+            }
+          >
+            Keep working
+          </button>
+        </div>
+      ) : null}
       <div className="screen" ref={screen} />
     </main>
   );
