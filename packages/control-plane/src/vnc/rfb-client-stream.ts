@@ -19,8 +19,9 @@ export const RfbClientMessage = {
   Qemu: 255,
 } as const;
 
-/** Fixed part of each message, type byte included; the variable rest is read from it. */
-const HEADER_BYTES = new Map<number, number>([
+/** Fixed part of each message, type byte included; the variable rest is read from it. Tables
+ * indexed by the type byte: this runs per message on the relay's hot path. */
+const HEADER_BYTES = table([
   [0, 20],
   [2, 4],
   [3, 10],
@@ -40,9 +41,15 @@ const HEADER_BYTES = new Map<number, number>([
  * server offers them, and a TigerVNC server that gets no Fence reply stops sending updates (its
  * congestion control waits for it). They carry no keys, pointer, clipboard or desktop changes.
  */
-const VIEW_ALLOWED = new Set<number>([0, 2, 3, 150, 248]);
+const VIEW_ALLOWED = table([0, 2, 3, 150, 248].map((type) => [type, 1]));
 /** Input that counts as activity: keys (also QEMU extended key events) and pointer. */
-const INPUT = new Set<number>([4, 5, 255]);
+const INPUT = table([4, 5, 255].map((type) => [type, 1]));
+
+function table(entries: [number, number][]): Uint8Array {
+  const bytes = new Uint8Array(256);
+  for (const [type, value] of entries) bytes[type] = value;
+  return bytes;
+}
 /** Fence payloads are at most 64 bytes (rfbproto "Fence"). */
 const MAX_FENCE_PAYLOAD = 64;
 /** The viewer's handshake through our path: the agent offers it security type None only. */
@@ -105,14 +112,20 @@ export class RfbClientStream {
         if (this.#headerNeed === 0) {
           // A new message: its type decides, for all its bytes, whether it goes on.
           const type = chunk[i]!;
-          const headerBytes = HEADER_BYTES.get(type);
-          if (headerBytes === undefined) throw new RfbProtocolError(`unknown client message type ${type}`);
-          if (INPUT.has(type)) input = true;
-          this.#forwardCurrent = !view || VIEW_ALLOWED.has(type);
+          const headerBytes = HEADER_BYTES[type]!;
+          if (headerBytes === 0) throw new RfbProtocolError(`unknown client message type ${type}`);
+          if (INPUT[type] === 1) input = true;
+          this.#forwardCurrent = !view || VIEW_ALLOWED[type] === 1;
           if (view && this.#forwardCurrent && runStart < 0) runStart = i;
           else if (view && !this.#forwardCurrent && runStart >= 0) {
             if (i > runStart) forward(chunk.subarray(runStart, i));
             runStart = -1;
+          }
+          if (i + headerBytes <= chunk.length) {
+            // The usual case: the whole header is in this chunk, read where it lies.
+            this.#bodyLeft = bodyLength(chunk, i);
+            i += headerBytes;
+            continue;
           }
           this.#have = 0;
           this.#headerNeed = headerBytes;
@@ -122,7 +135,7 @@ export class RfbClientStream {
         this.#have += n;
         this.#headerNeed -= n;
         i += n;
-        if (this.#headerNeed === 0) this.#bodyLeft = this.#bodyLength();
+        if (this.#headerNeed === 0) this.#bodyLeft = bodyLength(this.#header, 0);
       }
     } catch (error) {
       this.#phase = 'failed';
@@ -131,35 +144,6 @@ export class RfbClientStream {
     if (!view) forward(chunk);
     else if (runStart >= 0 && runStart < chunk.length) forward(runStart === 0 ? chunk : chunk.subarray(runStart));
     return input;
-  }
-
-  /** The variable part of the message whose header was just collected. */
-  #bodyLength(): number {
-    const h = this.#header;
-    switch (h[0]) {
-      case RfbClientMessage.SetEncodings:
-        return 4 * h.readUInt16BE(2);
-      case RfbClientMessage.ClientCutText: {
-        // Extended clipboard (rfbproto "Extended Clipboard Pseudo-Encoding") sends a negative
-        // length: its absolute value is the size of the extended message.
-        const length = h.readInt32BE(4);
-        return Math.abs(length);
-      }
-      case RfbClientMessage.Fence: {
-        const length = h[8]!;
-        if (length > MAX_FENCE_PAYLOAD)
-          throw new RfbProtocolError(`Fence payload of ${length} bytes (at most ${MAX_FENCE_PAYLOAD})`);
-        return length;
-      }
-      case RfbClientMessage.SetDesktopSize:
-        return 16 * h[6]!;
-      case RfbClientMessage.Qemu:
-        // noVNC sends only the QEMU Extended Key Event (submessage 0): 12 bytes in all.
-        if (h[1] !== 0) throw new RfbProtocolError(`unknown QEMU client message subtype ${h[1]}`);
-        return 10;
-      default:
-        return 0;
-    }
   }
 
   /** The handshake's client bytes: always forwarded, never input. Returns the new offset. */
@@ -186,6 +170,34 @@ export class RfbClientStream {
     // ClientInit: one byte, the shared flag.
     this.#phase = 'messages';
     return i + 1;
+  }
+}
+
+/** The variable part of the message whose header starts at `h[at]`. */
+function bodyLength(h: Buffer, at: number): number {
+  switch (h[at]) {
+    case RfbClientMessage.SetEncodings:
+      return 4 * h.readUInt16BE(at + 2);
+    case RfbClientMessage.ClientCutText: {
+      // Extended clipboard (rfbproto "Extended Clipboard Pseudo-Encoding") sends a negative
+      // length: its absolute value is the size of the extended message.
+      const length = h.readInt32BE(at + 4);
+      return Math.abs(length);
+    }
+    case RfbClientMessage.Fence: {
+      const length = h[at + 8]!;
+      if (length > MAX_FENCE_PAYLOAD)
+        throw new RfbProtocolError(`Fence payload of ${length} bytes (at most ${MAX_FENCE_PAYLOAD})`);
+      return length;
+    }
+    case RfbClientMessage.SetDesktopSize:
+      return 16 * h[at + 6]!;
+    case RfbClientMessage.Qemu:
+      // noVNC sends only the QEMU Extended Key Event (submessage 0): 12 bytes in all.
+      if (h[at + 1] !== 0) throw new RfbProtocolError(`unknown QEMU client message subtype ${h[at + 1]}`);
+      return 10;
+    default:
+      return 0;
   }
 }
 
