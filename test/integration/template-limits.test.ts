@@ -1,7 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Per-template overrides of SESSION_IDLE_TIMEOUT and SESSION_MAX_LIFETIME (issue 13, migration 0018). */
 forEachDatabase('template idle timeout and lifetime', (target) => {
@@ -55,5 +57,34 @@ forEachDatabase('template idle timeout and lifetime', (target) => {
       assert.match(refused.body.message, /^idle_timeout: expected a duration in whole seconds up to 365d/);
     }
     assert.equal((await cp.api('PATCH', '/api/v1/templates/xterm', { body: { max_lifetime: 5 } })).status, 400);
+  });
+
+  test("a template's idle timeout overrides SESSION_IDLE_TIMEOUT for its sessions only", async () => {
+    const created = await cp.api('POST', '/api/v1/templates', {
+      body: { name: 'brief', display_name: 'Brief', image: 'example/brief:1', idle_timeout: '1m' },
+    });
+    assert.equal(created.status, 201);
+    /** A session on `template` running for two minutes with nobody at it, as an agent would leave it. */
+    const idleFor2m = async (template: string) => {
+      const id = (await cp.api('POST', '/api/v1/sessions', { body: { template } })).body.id as string;
+      await cp.cp.database.db
+        .updateTable('sessions')
+        .set({ state: 'running', state_changed_at: sql<Date>`NOW() - INTERVAL '2 minutes'` })
+        .where('id', '=', id)
+        .execute();
+      return id;
+    };
+    const brief = await idleFor2m('brief');
+    const usual = await idleFor2m('xterm');
+    const state = async (id: string) =>
+      (await cp.api('GET', `/api/v1/sessions/${id}`)).body as { state: string; state_reason: string };
+    // Every replica's maintenance tick (about a second) applies the policy.
+    const hibernated = await waitFor('the brief template’s session hibernates', async () => {
+      const s = await state(brief);
+      return s.state !== 'running' && s;
+    });
+    assert.equal(hibernated.state, 'hibernating');
+    assert.match(hibernated.state_reason, /idle for 1m/);
+    assert.equal((await state(usual)).state, 'running', 'SESSION_IDLE_TIMEOUT (30m) still applies to the others');
   });
 });
