@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { Schema, Session } from '../db/schema.js';
 import { formatLifetime } from '../config/settings.js';
 import { closeViewers } from '../vnc/viewer-close.js';
+import { listViewers } from '../db/queries/vnc-viewers.js';
 import type { SessionService } from './session-service.js';
 
-/** NOTIFY channel for "this session hibernates soon"; payload JSON {session_id, user_id, hibernate_at}. */
+/** NOTIFY channel for "this session hibernates soon"; payload JSON {session_id, user_id,
+ * viewer_user_ids, hibernate_at, reason}. */
 export const IDLE_WARNING_CHANNEL = 'streamspace_idle_warning';
 /** Viewers are warned this long before the idle timeout (half the timeout when that is shorter). */
 export const IDLE_WARNING_MS = 60_000;
@@ -78,9 +80,12 @@ export class IdlePolicy {
     // Activity moves the deadline on; the same deadline (within a second) is not announced twice.
     if (previous !== undefined && Math.abs(previous - deadline) < 1000) return;
     this.#warned.set(s.id, deadline);
+    // A share's guests watching now are warned too (their live-update stream is not the owner's).
+    const viewers = await listViewers(this.o.db, s.id);
     const payload = JSON.stringify({
       session_id: s.id,
       user_id: s.user_id,
+      viewer_user_ids: [...new Set(viewers.map((v) => v.user_id))],
       hibernate_at: new Date(deadline).toISOString(),
       reason: idleReason(s.idle_ms),
     });
@@ -124,7 +129,8 @@ export class IdlePolicy {
   async #templatesHaveOverrides(): Promise<boolean> {
     const result = await sql<{ n: string }>`
       SELECT COUNT(*) AS n FROM information_schema.columns
-      WHERE table_name = 'templates' AND column_name IN ('idle_timeout_s', 'max_lifetime_s')
+      WHERE table_schema = current_schema() AND table_name = 'templates'
+        AND column_name IN ('idle_timeout_s', 'max_lifetime_s')
     `.execute(this.o.db);
     return Number(result.rows[0]?.n ?? 0) === 2;
   }

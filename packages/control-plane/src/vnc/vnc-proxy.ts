@@ -294,6 +294,9 @@ export class VncProxy {
       replicaId: this.o.replicaId,
     });
     if (!this.#streams.has(tunnelId)) return void (await this.#presence.leave(tunnelId, sessionId));
+    // Opening the desktop is someone at it: a session idle for 29 minutes without a viewer must not
+    // hibernate under the user who just opened it.
+    if (held.mode === 'control') this.#presence.input(sessionId);
     await insertTunnel(this.o.db, {
       id: tunnelId,
       sessionId,

@@ -42,16 +42,17 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
       .catch(() => undefined);
   });
   // "Hibernates soon" (issue 13), from whichever replica's maintenance saw it: passed on as it came
-  // to the streams entitled to the session, as `event: idle_warning`.
+  // to the owner's, admins' and the session's current viewers' streams, as `event: idle_warning`.
   const unlistenWarnings = await ctx.database.listen(IDLE_WARNING_CHANNEL, (payload) => {
-    let userId: unknown;
+    let warned: { user_id?: unknown; viewer_user_ids?: unknown };
     try {
-      userId = (JSON.parse(payload) as { user_id?: unknown }).user_id;
+      warned = JSON.parse(payload) as typeof warned;
     } catch {
       return;
     }
+    const users = new Set([warned.user_id, ...(Array.isArray(warned.viewer_user_ids) ? warned.viewer_user_ids : [])]);
     const data = `event: idle_warning\ndata: ${payload}\n\n`;
-    for (const l of listeners) if (l.me.role === 'admin' || l.me.userId === userId) l.send(data);
+    for (const l of listeners) if (l.me.role === 'admin' || users.has(l.me.userId)) l.send(data);
   });
   ctx.eventStreams.start();
   // A stream never ends by itself: end them all when the server closes, or closing would wait for
