@@ -7,6 +7,7 @@ import { SessionProgress } from './session-progress.js';
 /** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
 interface ShareTicket {
   path: string;
+  session_id: string;
   mode: 'view' | 'control';
   owner: string;
 }
@@ -33,7 +34,9 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
   const rfbRef = useRef<RFB | null>(null);
   const [status, setStatus] = useState('connecting…');
   /** Set when joined through a share link: its mode and whose desktop it is. */
-  const [shared, setShared] = useState<{ mode: 'view' | 'control'; owner: string } | null>(null);
+  const [shared, setShared] = useState<{ mode: 'view' | 'control'; owner: string; sessionId: string } | null>(null);
+  /** The session shown: the route's, or the one a share link opened (known once redeemed). */
+  const liveId = sessionId ?? shared?.sessionId;
   const [attempt, setAttempt] = useState(0);
   const [clipboard, setClipboard] = useState('');
   /** The session while it starts (resumed here); undefined once it runs. */
@@ -44,11 +47,12 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
 
   // Live updates: start-up progress while resuming, connecting once running, idle warnings.
   useEffect(() => {
-    if (!sessionId) return; // a share's guest is not sent the owner's session updates
+    // A share's guest hears only idle warnings (the owner's session updates are not theirs).
+    if (!liveId) return;
     const controller = new AbortController();
     watchSessions(
       (session) => {
-        if (session.id !== sessionId) return;
+        if (session.id !== liveId) return;
         if (session.state === 'running') {
           setStarting(undefined);
           if (waiting.current) {
@@ -59,10 +63,10 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
         if (session.state !== 'running') setWarning(undefined);
       },
       controller.signal,
-      (idle) => idle.session_id === sessionId && setWarning(idle),
+      (idle) => idle.session_id === liveId && setWarning(idle),
     );
     return () => controller.abort();
-  }, [sessionId]);
+  }, [liveId]);
 
   useEffect(() => {
     let rfb: RFB | undefined;
@@ -122,7 +126,7 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
           const joined = await api<ShareTicket>('POST', `/api/v1/shares/${shareToken}/connect`);
           ({ path } = joined);
           viewOnly = joined.mode === 'view';
-          setShared({ mode: joined.mode, owner: joined.owner });
+          setShared({ mode: joined.mode, owner: joined.owner, sessionId: joined.session_id });
         } else ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
       } catch (error) {
         if (!cancelled) await onTicketRefused(error);
@@ -199,15 +203,18 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
       {warning ? (
         <div className="banner" role="alert">
           This session hibernates at {new Date(warning.hibernate_at).toLocaleTimeString()} ({warning.reason}).{' '}
-          <button
-            onClick={() =>
-              void api('POST', `/api/v1/sessions/${sessionId}/activity`)
-                .then(() => setWarning(undefined))
-                .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
-            }
-          >
-            Keep working
-          </button>
+          {/* A view-only guest's input is no activity; only the owner or a control viewer can keep it awake. */}
+          {shared?.mode !== 'view' && (
+            <button
+              onClick={() =>
+                void api('POST', `/api/v1/sessions/${liveId}/activity`)
+                  .then(() => setWarning(undefined))
+                  .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
+              }
+            >
+              Keep working
+            </button>
+          )}
         </div>
       ) : null}
       <div className="screen" ref={screen} />
