@@ -5,6 +5,7 @@ import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import { deleteExpiredTickets } from './db/queries/vnc-tickets.js';
 import { deleteStaleTunnels } from './db/queries/vnc-tunnels.js';
+import { closeEndedShareViewers } from './sessions/share-expiry.js';
 import { pruneAuditLog, pruneFinishedCommands, pruneLoginFailures } from './db/queries/retention.js';
 import type { AgentHub } from './hub/agent-hub.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -36,8 +37,8 @@ export interface MaintenanceOptions {
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
  * sessions, re-deliver anything missed, prune expired tickets, old login failures, finished
- * commands and audit entries past AUDIT_RETENTION, drop viewer rows of dead replicas, hibernate idle
- * sessions and stop those past their lifetime. All of it
+ * commands and audit entries past AUDIT_RETENTION, drop viewer rows of dead replicas, close viewers
+ * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
  * is idempotent, so replicas running it at once agree.
  */
 export class Maintenance {
@@ -78,6 +79,7 @@ export class Maintenance {
       await scheduler.placePending();
       await deleteExpiredTickets(db);
       await deleteStaleTunnels(db);
+      await closeEndedShareViewers(db);
       await deleteStaleViewers(db);
       await this.o.idlePolicy?.run();
       if (Date.now() - this.#lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {

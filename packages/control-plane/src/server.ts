@@ -142,6 +142,10 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       }),
       signIn: signInMethods(config, secrets.jwtSecret, db, access, logger.child({ component: 'oidc' })),
       apiTokens: { auth: apiTokens, maxLifetimeMs: config.apiTokenMaxLifetimeMs },
+      shares: {
+        maxLifetimeMs: config.shareMaxLifetimeMs,
+        publicUrl: config.publicUrlSet ? config.publicUrl : undefined,
+      },
       eventStreams: new EventStreamSlots({
         db,
         replicaId: config.replicaId,

@@ -1,9 +1,11 @@
 /** The API as the UI uses it: a bearer token kept in sessionStorage, errors as {error, message}. */
+import type { SessionStateName } from '@streamspace/protocol/session-state-groups';
+
 export interface Session {
   id: string;
   user: string;
   template: string;
-  state: string;
+  state: SessionStateName;
   state_reason: string | null;
   progress: { step?: string; message?: string; current?: number; total?: number } | null;
   agent_id: string | null;

@@ -11,7 +11,7 @@ import { Templates } from './pages/Templates.js';
 import { Audit } from './pages/Audit.js';
 import './style.css';
 
-/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/agents, #/users, #/templates, #/audit (admins). */
+/** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/share/<link token>, #/agents, #/users, #/templates, #/audit (admins). */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/');
   useEffect(() => {
@@ -28,6 +28,9 @@ function App() {
   if (!getToken() || route.split('?')[0] === '/login') return <Login />;
   const view = /^\/view\/([0-9a-f-]{36})$/.exec(route);
   if (view) return <Viewer sessionId={view[1]!} />;
+  // A share link: signed out, the login page stands in and returns here (pages/login-mfa.tsx signIn).
+  const share = /^\/share\/([A-Za-z0-9_-]{1,100})$/.exec(route);
+  if (share) return <Viewer key={share[1]} shareToken={share[1]!} />;
   if (route === '/agents') return <Agents />;
   if (route === '/users') return <Users />;
   if (route === '/templates') return <Templates />;

@@ -4,6 +4,7 @@ declare module '@novnc/novnc' {
     constructor(target: HTMLElement, urlOrChannel: string | WebSocket, options?: { wsProtocols?: string[] });
     scaleViewport: boolean;
     resizeSession: boolean;
+    viewOnly: boolean;
     disconnect(): void;
     clipboardPasteFrom(text: string): void;
   }

@@ -15,6 +15,7 @@ import { templateRoutes } from './routes/templates.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { agentRoutes } from './routes/agents.js';
 import { vncRoutes } from './routes/vnc.js';
+import { shareRoutes } from './routes/shares.js';
 import { sessionEventRoutes } from './routes/session-events.js';
 import { sessionActivityRoutes } from './routes/session-activity.js';
 import { auditRoutes } from './routes/audit.js';
@@ -87,6 +88,7 @@ export async function buildApp(
   sessionRoutes(app, ctx);
   agentRoutes(app, ctx);
   vncRoutes(app, ctx, publicUrl);
+  shareRoutes(app, ctx, publicUrl);
   sessionActivityRoutes(app, ctx);
   auditRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);

@@ -29,6 +29,9 @@ export interface ApiContext {
   signIn: SignInMethods;
   /** Personal API tokens, and the longest lifetime one may be created with (API_TOKEN_MAX_LIFETIME). */
   apiTokens: { auth: ApiTokenAuth; maxLifetimeMs: number };
+  /** Session shares: the longest one may live (SHARE_MAX_LIFETIME), and PUBLIC_URL when it is set
+   * (share links are built on it; without it, on the address the request came to). */
+  shares: { maxLifetimeMs: number; publicUrl: string | undefined };
   /** Live-update stream slots per user, counted across replicas. */
   eventStreams: EventStreamSlots;
   sessions: SessionService;

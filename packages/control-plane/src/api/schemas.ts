@@ -96,6 +96,13 @@ const TemplateFields = {
   env: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String()),
   persistent_home: Type.Boolean(),
   platform: TemplatePlatform,
+  idle_timeout: Type.Union([Type.String({ maxLength: 32 }), Type.Null()], {
+    description: 'Overrides SESSION_IDLE_TIMEOUT for this template, e.g. "30m" ("0s" = never); null = the setting',
+  }),
+  max_lifetime: Type.Union([Type.String({ maxLength: 32 }), Type.Null()], {
+    description:
+      'Overrides SESSION_MAX_LIFETIME for this template, e.g. "8h" or "2d" ("0s" = no limit); null = the setting',
+  }),
 };
 
 export const TemplateBody = Type.Object({
@@ -121,6 +128,8 @@ export const CreateTemplateRequest = Type.Object(
     env: Type.Optional(TemplateFields.env),
     persistent_home: Type.Optional(TemplateFields.persistent_home),
     platform: Type.Optional(TemplateFields.platform),
+    idle_timeout: Type.Optional(TemplateFields.idle_timeout),
+    max_lifetime: Type.Optional(TemplateFields.max_lifetime),
   },
   { additionalProperties: false },
 );

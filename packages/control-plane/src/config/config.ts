@@ -66,6 +66,12 @@ export const SETTINGS = {
     'Longest lifetime a personal API token may be created with (tokens always expire; e.g. 90d, 12h)',
     60_000,
   ),
+  shareMaxLifetime: lifetime(
+    'SHARE_MAX_LIFETIME',
+    7 * 86_400_000,
+    'Longest lifetime a session share link may be created with (shares always expire; e.g. 8h, 2d)',
+    60_000,
+  ),
   adminUsername: text('ADMIN_USERNAME', 'admin', 'Name of the bootstrap administrator'),
   adminPassword: optionalText(
     'ADMIN_PASSWORD',
@@ -152,12 +158,15 @@ export interface ControlPlaneConfig {
   metricsPort: number;
   host: string;
   publicUrl: string;
+  /** Whether PUBLIC_URL was given (publicUrl is otherwise a guess from PORT). */
+  publicUrlSet: boolean;
   logLevel: Values['logLevel'];
   dataDir: string;
   database: DatabaseConfig;
   jwtSecret: string | undefined;
   jwtExpiryMs: number;
   apiTokenMaxLifetimeMs: number;
+  shareMaxLifetimeMs: number;
   adminUsername: string;
   adminPassword: string | undefined;
   userMaxSessions: number;
@@ -244,12 +253,14 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       metricsPort: v.metricsPort,
       host: v.host,
       publicUrl,
+      publicUrlSet: v.publicUrl !== undefined,
       logLevel: v.logLevel,
       dataDir: resolve(v.dataDir),
       database,
       jwtSecret: v.jwtSecret,
       jwtExpiryMs: v.jwtExpiry,
       apiTokenMaxLifetimeMs: v.apiTokenMaxLifetime,
+      shareMaxLifetimeMs: v.shareMaxLifetime,
       adminUsername: v.adminUsername,
       adminPassword: v.adminPassword,
       userMaxSessions: v.userMaxSessions,

@@ -37,6 +37,9 @@ export interface TemplatesTable {
   env: Json<Record<string, string>>;
   persistent_home: Generated<boolean>;
   platform: Generated<'any' | 'docker' | 'kubernetes'>;
+  /** Overrides of SESSION_IDLE_TIMEOUT / SESSION_MAX_LIFETIME in seconds; null = the setting, 0 = off (0018). */
+  idle_timeout_s: ColumnType<number | null, number | null | undefined, number | null>;
+  max_lifetime_s: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -168,6 +171,20 @@ export interface VncViewersTable {
   refreshed_at: CreatedAt;
 }
 
+/** A link to a session's desktop (migration 0018); only the token's hash is kept. */
+export interface SessionSharesTable {
+  id: Generated<string>;
+  session_id: string;
+  token_hash: string;
+  mode: 'view' | 'control';
+  /** The one user the link is for; null: anyone signed in who holds it. */
+  user_id: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface VncTunnelsTable {
   id: string;
   session_id: string;
@@ -267,6 +284,7 @@ export interface Schema {
   vnc_tickets: VncTicketsTable;
   vnc_tunnels: VncTunnelsTable;
   vnc_viewers: VncViewersTable;
+  session_shares: SessionSharesTable;
   event_streams: EventStreamsTable;
   user_totp: UserTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
@@ -280,6 +298,7 @@ export interface Schema {
 export type User = Selectable<UsersTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type Template = Selectable<TemplatesTable>;
+export type SessionShare = Selectable<SessionSharesTable>;
 export type NewTemplate = Insertable<TemplatesTable>;
 export type TemplateUpdate = Updateable<TemplatesTable>;
 export type Agent = Selectable<AgentsTable>;

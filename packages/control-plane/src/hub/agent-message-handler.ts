@@ -1,6 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CloseCode, type AgentMessage, type CommandResult, type Register } from '@streamspace/protocol';
+import {
+  CloseCode,
+  EXPECTED_ON_AGENT_STATES,
+  type AgentMessage,
+  type CommandResult,
+  type Register,
+  type SessionStateName,
+} from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
 import { findAgentPool, upsertAgentOnRegister } from '../db/queries/agents.js';
 import { completeCommand, markCommandAcked } from '../db/queries/commands.js';
@@ -26,8 +33,8 @@ export interface HandlerOptions {
   heartbeatTimeoutMs: number;
 }
 
-/** States in which the agent must still have the session's container or pod. */
-const EXPECTED_ON_AGENT = new Set(['running', 'stopping', 'hibernating', 'hibernated', 'stopped']);
+/** States in which the agent must still have the session's container or pod (the protocol's state table). */
+const EXPECTED_ON_AGENT = new Set<SessionStateName>(EXPECTED_ON_AGENT_STATES);
 
 /** What each valid agent message means for the database and the sessions. */
 export class AgentMessageHandler {

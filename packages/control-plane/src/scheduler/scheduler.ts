@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Schema, Template } from '../db/schema.js';
 import { findPlacementCandidates } from '../db/queries/agents.js';
-import { listUndispatchedSessions } from '../db/queries/sessions.js';
+import { listUndispatchedSessions, updateSessionState } from '../db/queries/sessions.js';
+import { canTransition } from '../sessions/session-state.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 
 /** Serialises placement across replicas so two of them cannot both fill an agent's last slot. */
@@ -62,15 +63,12 @@ export class Scheduler {
         ? await trx.selectFrom('templates').selectAll().where('id', '=', session.template_id).executeTakeFirst()
         : undefined;
       if (!template) {
-        await trx
-          .updateTable('sessions')
-          .set({
+        // Through the state machine like every other change (pending → failed is allowed).
+        if (canTransition(session.state, 'failed'))
+          await updateSessionState(trx, sessionId, session.state, {
             state: 'failed',
             state_reason: 'its template was deleted before it could start',
-            state_changed_at: new Date(),
-          })
-          .where('id', '=', sessionId)
-          .execute();
+          });
         return { placed: false as const, reason: 'template deleted' };
       }
       const platform = template.platform === 'any' ? null : template.platform;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { clipReason, type SessionStatus, type SessionStateName } from '@streamspace/protocol';
+import { clipReason, holdsSlot, type SessionStatus, type SessionStateName } from '@streamspace/protocol';
 import type { AgentCommand, Schema, Session } from '../db/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
 import { ConflictError, NotFoundError, ForbiddenError, SessionLimitError } from '../errors.js';
@@ -246,7 +246,8 @@ export class SessionService {
     const updated = await updateSessionState(this.db, session.id, session.state, change);
     if (!updated) return this.applyAgentReport(agentUuid, report); // raced another change; re-read
     log.info({ from: session.state, to: report.state, reason: report.reason }, 'session state changed');
-    if (isTerminalForSlot(report.state)) await this.scheduler.placePending();
+    // Leaving the slot-holding states frees a place on the agent for a waiting session.
+    if (!holdsSlot(report.state)) await this.scheduler.placePending();
     return { ok: true };
   }
 
@@ -342,6 +343,3 @@ function keptReason(session: Session): string | null {
   const inFlight = session.state === 'hibernating' || session.state === 'stopping';
   return inFlight && session.state_reason && !REQUEST_REASONS.has(session.state_reason) ? session.state_reason : null;
 }
-
-const isTerminalForSlot = (state: SessionStateName) =>
-  state === 'stopped' || state === 'failed' || state === 'hibernated' || state === 'deleted';

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SESSION_STATES } from '@streamspace/protocol';
-import { TRANSITIONS, canTransition, planRequest, requestableFrom } from './session-state.js';
+import {
+  EXPECTED_ON_AGENT_STATES,
+  SESSION_STATES,
+  SESSION_STATE_ATTRIBUTES,
+  SLOT_HOLDING_STATES,
+  holdsSlot,
+  isViewable,
+} from '@streamspace/protocol';
+import { PLANS, QUOTA_STATES, TRANSITIONS, canTransition, planRequest, requestableFrom } from './session-state.js';
 
 test('deleted is terminal and every other state can fail or be deleted', () => {
   assert.deepEqual(TRANSITIONS.deleted, []);
@@ -75,4 +82,58 @@ test('an impossible request lists what is allowed from the current state', () =>
   assert.deepEqual(planRequest('pending', 'hibernated', false), { ok: false, allowed: ['stopped'] });
   assert.deepEqual(requestableFrom('running'), ['hibernated', 'stopped']);
   assert.deepEqual(requestableFrom('hibernated'), ['running', 'stopped']);
+});
+
+test('every state has its attributes, and the groups are what they were', () => {
+  for (const state of SESSION_STATES) assert.ok(SESSION_STATE_ATTRIBUTES[state], `${state} has attributes`);
+  assert.deepEqual(Object.keys(SESSION_STATE_ATTRIBUTES).sort(), [...SESSION_STATES].sort());
+  // Before the table these were four hand-written lists (db/queries/sessions.ts ACTIVE_STATES, the
+  // session service's isTerminalForSlot, the hub's EXPECTED_ON_AGENT, the UI's ACTIONS).
+  assert.deepEqual([...SLOT_HOLDING_STATES].sort(), ['hibernating', 'pending', 'running', 'starting', 'stopping']);
+  assert.deepEqual(
+    SESSION_STATES.filter((s) => !holdsSlot(s)).sort(),
+    ['deleted', 'failed', 'hibernated', 'stopped'],
+    'the states that free a slot',
+  );
+  assert.deepEqual([...EXPECTED_ON_AGENT_STATES].sort(), [
+    'hibernated',
+    'hibernating',
+    'running',
+    'stopped',
+    'stopping',
+  ]);
+  assert.deepEqual(
+    Object.fromEntries(SESSION_STATES.map((s) => [s, requestableFrom(s)]).filter(([, r]) => r!.length > 0)),
+    {
+      pending: ['stopped'],
+      starting: ['stopped'],
+      running: ['hibernated', 'stopped'],
+      hibernated: ['running', 'stopped'],
+    },
+  );
+  assert.deepEqual(SESSION_STATES.filter(isViewable), ['running']);
+});
+
+test('the table’s requestable states are exactly the requests the state machine can carry out', () => {
+  for (const state of SESSION_STATES) {
+    assert.deepEqual(
+      Object.keys(PLANS[state] ?? {}).sort(),
+      [...requestableFrom(state)].sort(),
+      `${state}: PLANS and SESSION_STATE_ATTRIBUTES.requestable agree`,
+    );
+    // A request the table offers never asks for a transition the machine forbids.
+    for (const requested of requestableFrom(state)) {
+      const plan = planRequest(state, requested, true);
+      assert.ok(plan.ok && canTransition(state, plan.next), `${state} → ${requested}`);
+    }
+  }
+});
+
+test('the slot-holding states are those with somewhere to go but failed, deleted or a resting state', () => {
+  // A state holds a slot unless the session is at rest (stopped, hibernated) or finished.
+  for (const state of SESSION_STATES) {
+    const atRest = ['stopped', 'hibernated', 'failed', 'deleted'].includes(state);
+    assert.equal(holdsSlot(state), !atRest, state);
+    assert.ok(!holdsSlot(state) || QUOTA_STATES.includes(state), `${state}: holding a slot counts toward the quota`);
+  }
 });

@@ -1,4 +1,6 @@
-import type { CommandType, SessionStateName } from '@streamspace/protocol';
+import { requestableFrom, type CommandType, type RequestableState, type SessionStateName } from '@streamspace/protocol';
+
+export { requestableFrom, type RequestableState };
 
 /**
  * The session state machine (architecture.md): pending → starting → running → (stopping → stopped)
@@ -29,7 +31,6 @@ export function canTransition(from: SessionStateName, to: SessionStateName): boo
 }
 
 /** States a user may ask for with PATCH. */
-export type RequestableState = 'running' | 'hibernated' | 'stopped';
 export const REQUESTABLE_STATES: readonly RequestableState[] = ['running', 'hibernated', 'stopped'];
 
 export type RequestPlan =
@@ -57,7 +58,9 @@ const stopNow: Planner = () => ({ next: 'stopped', command: undefined, reason: '
 const stopOnAgent: Planner = (dispatched) =>
   dispatched ? { next: 'stopping', command: 'stop_session', reason: 'stop requested' } : stopNow(false);
 
-const PLANS: Partial<Record<SessionStateName, Partial<Record<RequestableState, Planner>>>> = {
+/** How each request the protocol's state table allows (SESSION_STATE_ATTRIBUTES `requestable`) is
+ * carried out; session-state.test.ts checks that the two agree. */
+export const PLANS: Partial<Record<SessionStateName, Partial<Record<RequestableState, Planner>>>> = {
   pending: { stopped: stopOnAgent },
   starting: { stopped: stopOnAgent },
   running: {
@@ -70,8 +73,3 @@ const PLANS: Partial<Record<SessionStateName, Partial<Record<RequestableState, P
     stopped: stopNow,
   },
 };
-
-/** The states a user may ask for from `current` that would change something. */
-export function requestableFrom(current: SessionStateName): RequestableState[] {
-  return REQUESTABLE_STATES.filter((s) => s !== current && PLANS[current]?.[s] !== undefined);
-}

@@ -21,6 +21,7 @@ import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { refuseUpgrade, type AgentHub } from '../hub/agent-hub.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { mayViewSession } from './stream-access.js';
+import { shareAdmits } from '../db/queries/session-shares.js';
 import { splice } from './splice.js';
 import { relayUpgrade } from './replica-relay.js';
 import { tunnelTokenMatches } from './tunnel-token.js';
@@ -209,7 +210,12 @@ export class VncProxy {
       const [session, login] = await Promise.all([findSession(this.o.db, sessionId), this.o.access.check(grant)]);
       if (!session || session.state === 'deleted') return refuse('SessionNotFound');
       if (!login.ok) return refuse('LoginEnded', `${VncClose.LoginEnded.reason} (${login.reason})`);
-      if (!mayViewSession(login.user, session)) return refuse('Forbidden');
+      // The owner and admins, or a share's guest while the share admits them (api/routes/shares.ts).
+      const admitted =
+        mayViewSession(login.user, session) ||
+        (redeemed.share_id !== null &&
+          (await shareAdmits(this.o.db, redeemed.share_id, session.id, login.user.userId)));
+      if (!admitted) return refuse('Forbidden');
       if (session.state !== 'running') return refuse('SessionNotRunning', `session is ${session.state}`);
       if (!session.agent_id) return refuse('AgentOffline');
       // The agent may be held by another replica: the command reaches it through the database.

@@ -1,25 +1,19 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, logOut, watchSessions, type Session, type Template } from '../api.js';
+import { isViewable, requestableFrom, type RequestableState } from '@streamspace/protocol/session-state-groups';
 import { SessionProgress } from './session-progress.js';
+import { ShareDialog } from './share-dialog.js';
 
-const ACTIONS: Record<string, Array<[string, string]>> = {
-  running: [
-    ['hibernated', 'Hibernate'],
-    ['stopped', 'Stop'],
-  ],
-  hibernated: [
-    ['running', 'Resume'],
-    ['stopped', 'Stop'],
-  ],
-  pending: [['stopped', 'Stop']],
-  starting: [['stopped', 'Stop']],
-};
+/** The button for each state a user may ask for; which buttons a session shows comes from the
+ * protocol's state table, the same one the API checks requests against. */
+const ACTION_LABELS: Record<RequestableState, string> = { running: 'Resume', hibernated: 'Hibernate', stopped: 'Stop' };
 
 export function Home() {
   const [templates, setTemplates] = useState<Template[]>([]);
   const [sessions, setSessions] = useState<Session[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [role, setRole] = useState<string>('user');
+  const [sharing, setSharing] = useState<string | null>(null);
 
   const guard = useCallback(async (action: () => Promise<unknown>) => {
     try {
@@ -93,15 +87,15 @@ export function Home() {
               <strong>{s.template}</strong> <span className="owner">{s.user}</span>{' '}
               <span className="state">{s.state}</span>
               <SessionProgress session={s} />
-              {s.state === 'running' && <a href={`#/view/${s.id}`}>Open</a>}
-              {(ACTIONS[s.state] ?? []).map(([state, label]) => (
+              {isViewable(s.state) && <a href={`#/view/${s.id}`}>Open</a>}
+              {requestableFrom(s.state).map((state) => (
                 <button
                   key={state}
                   onClick={() =>
                     guard(async () => upsert(await api<Session>('PATCH', `/api/v1/sessions/${s.id}`, { state })))
                   }
                 >
-                  {label}
+                  {ACTION_LABELS[state]}
                 </button>
               ))}
               <button
@@ -109,6 +103,8 @@ export function Home() {
               >
                 Delete
               </button>
+              <button onClick={() => setSharing(sharing === s.id ? null : s.id)}>Share</button>
+              {sharing === s.id && <ShareDialog sessionId={s.id} onClose={() => setSharing(null)} />}
             </li>
           ))}
         </ul>

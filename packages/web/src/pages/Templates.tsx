@@ -11,7 +11,13 @@ interface Template {
   memory_limit_mb: number;
   platform: string;
   persistent_home: boolean;
+  idle_timeout: string | null;
+  max_lifetime: string | null;
 }
+
+/** An empty override field means "use the setting" (null); anything else is a duration like 30m. */
+const override = (value: FormDataEntryValue | null) =>
+  String(value ?? '').trim() === '' ? null : String(value).trim();
 
 /** The editable fields, read from a form whose inputs carry these names. */
 function fieldsOf(form: HTMLFormElement) {
@@ -23,6 +29,8 @@ function fieldsOf(form: HTMLFormElement) {
     cpu_limit: Number(data.get('cpu_limit')),
     memory_limit_mb: Number(data.get('memory_limit_mb')),
     persistent_home: data.get('persistent_home') === 'on',
+    idle_timeout: override(data.get('idle_timeout')),
+    max_lifetime: override(data.get('max_lifetime')),
   };
 }
 
@@ -73,6 +81,8 @@ export function Templates() {
                 <td>{t.image}</td>
                 <td>
                   {t.cpu_limit} cores, {t.memory_limit_mb} MB{t.persistent_home ? ', persistent home' : ''}
+                  {t.idle_timeout !== null && `, idle timeout ${t.idle_timeout}`}
+                  {t.max_lifetime !== null && `, max lifetime ${t.max_lifetime}`}
                 </td>
                 <td>{t.platform}</td>
                 <td>
@@ -123,6 +133,24 @@ function TemplateInputs({ template }: { template?: Template }) {
       <label>
         <input name="persistent_home" type="checkbox" defaultChecked={template?.persistent_home ?? false} /> persistent
         home
+      </label>
+      <label>
+        Idle timeout{' '}
+        <input
+          name="idle_timeout"
+          placeholder="setting (e.g. 30m, 0s = never)"
+          pattern="(\d+d)?(\d+(\.\d+)?(ms|s|m|h))*"
+          defaultValue={template?.idle_timeout ?? ''}
+        />
+      </label>
+      <label>
+        Max lifetime{' '}
+        <input
+          name="max_lifetime"
+          placeholder="setting (e.g. 8h, 2d, 0s = none)"
+          pattern="(\d+d)?(\d+(\.\d+)?(ms|s|m|h))*"
+          defaultValue={template?.max_lifetime ?? ''}
+        />
       </label>
     </>
   );

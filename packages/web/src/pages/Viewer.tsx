@@ -4,6 +4,14 @@ import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
 import { api, ApiError, watchSessions, type IdleWarning, type Session } from '../api.js';
 import { SessionProgress } from './session-progress.js';
 
+/** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
+interface ShareTicket {
+  path: string;
+  session_id: string;
+  mode: 'view' | 'control';
+  owner: string;
+}
+
 /** Waits between reconnection attempts: quick at first (a replica restart), then every 5 s while
  * the session's agent is away (its pool takes it over within the heartbeat timeout). */
 const BACKOFF_MS = [500, 1000, 2000, 3000, 5000];
@@ -18,12 +26,17 @@ const MAY_COME_BACK = new Set(['running', 'starting', 'pending']);
  * new ticket, showing "reconnecting…"; a click is needed only after a final close.
  * Opening a hibernated session resumes it (PATCH state running), shows its start-up progress and
  * connects once it runs. An idle warning from the live-update stream shows a banner whose "Keep
- * working" button counts as activity.
+ * working" button counts as activity. With `shareToken` it is a share's guest: every ticket comes
+ * from redeeming the link again, with the share's mode; the guest cannot read or resume the session.
  */
-export function Viewer({ sessionId }: { sessionId: string }) {
+export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareToken?: string }) {
   const screen = useRef<HTMLDivElement>(null);
   const rfbRef = useRef<RFB | null>(null);
   const [status, setStatus] = useState('connecting…');
+  /** Set when joined through a share link: its mode and whose desktop it is. */
+  const [shared, setShared] = useState<{ mode: 'view' | 'control'; owner: string; sessionId: string } | null>(null);
+  /** The session shown: the route's, or the one a share link opened (known once redeemed). */
+  const liveId = sessionId ?? shared?.sessionId;
   const [attempt, setAttempt] = useState(0);
   const [clipboard, setClipboard] = useState('');
   /** The session while it starts (resumed here); undefined once it runs. */
@@ -34,10 +47,12 @@ export function Viewer({ sessionId }: { sessionId: string }) {
 
   // Live updates: start-up progress while resuming, connecting once running, idle warnings.
   useEffect(() => {
+    // A share's guest hears only idle warnings (the owner's session updates are not theirs).
+    if (!liveId) return;
     const controller = new AbortController();
     watchSessions(
       (session) => {
-        if (session.id !== sessionId) return;
+        if (session.id !== liveId) return;
         if (session.state === 'running') {
           setStarting(undefined);
           if (waiting.current) {
@@ -48,10 +63,10 @@ export function Viewer({ sessionId }: { sessionId: string }) {
         if (session.state !== 'running') setWarning(undefined);
       },
       controller.signal,
-      (idle) => idle.session_id === sessionId && setWarning(idle),
+      (idle) => idle.session_id === liveId && setWarning(idle),
     );
     return () => controller.abort();
-  }, [sessionId]);
+  }, [liveId]);
 
   useEffect(() => {
     let rfb: RFB | undefined;
@@ -69,6 +84,8 @@ export function Viewer({ sessionId }: { sessionId: string }) {
     /** A ticket was refused: whether to wait for the session or give up depends on its state. */
     const onTicketRefused = async (error: unknown) => {
       const status = error instanceof ApiError ? error.status : 0; // 0: the network, not the server
+      // A share's guest cannot read the session; the redeem answer says its state, and it may come back.
+      if (status === 409 && shareToken) return reconnectLater((error as Error).message);
       if (status === 409) {
         const session = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
         if (session && MAY_COME_BACK.has(session.state)) return reconnectLater(`session is ${session.state}`);
@@ -82,7 +99,9 @@ export function Viewer({ sessionId }: { sessionId: string }) {
       if (cancelled) return;
       // A hibernated session is resumed by opening it; one starting is waited for (the live
       // updates above connect it once it runs).
-      const current = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
+      const current = shareToken
+        ? undefined
+        : await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
       if (cancelled) return;
       if (current?.state === 'hibernated') {
         setStatus('resuming…');
@@ -101,8 +120,14 @@ export function Viewer({ sessionId }: { sessionId: string }) {
         return;
       }
       let path: string;
+      let viewOnly = false;
       try {
-        ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
+        if (shareToken) {
+          const joined = await api<ShareTicket>('POST', `/api/v1/shares/${shareToken}/connect`);
+          ({ path } = joined);
+          viewOnly = joined.mode === 'view';
+          setShared({ mode: joined.mode, owner: joined.owner, sessionId: joined.session_id });
+        } else ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
       } catch (error) {
         if (!cancelled) await onTicketRefused(error);
         return;
@@ -121,7 +146,10 @@ export function Viewer({ sessionId }: { sessionId: string }) {
       // A previous RFB removed its canvas when its socket closed; this one brings a new one.
       rfb = new RFB(screen.current!, socket);
       rfb.scaleViewport = true;
-      rfb.resizeSession = true;
+      // A convenience only: the proxy drops a view-only guest's input whatever noVNC sends.
+      rfb.viewOnly = viewOnly;
+      // A guest does not resize the owner's desktop to their window (a control guest's request would still reach it).
+      rfb.resizeSession = !shareToken;
       rfb.addEventListener('connect', () => {
         failures = 0;
         setStatus('connected');
@@ -141,12 +169,17 @@ export function Viewer({ sessionId }: { sessionId: string }) {
       rfb?.disconnect();
       rfbRef.current = null;
     };
-  }, [sessionId, attempt]);
+  }, [sessionId, shareToken, attempt]);
 
   return (
     <main className="viewer">
       <header>
         <a href="#/">← Sessions</a>
+        {shared && (
+          <span className="badge" data-share-mode={shared.mode}>
+            {shared.mode === 'view' ? 'view only' : 'shared control'} · {shared.owner}’s desktop
+          </span>
+        )}
         <span className="status" role="status">
           {status}
         </span>
@@ -170,15 +203,18 @@ export function Viewer({ sessionId }: { sessionId: string }) {
       {warning ? (
         <div className="banner" role="alert">
           This session hibernates at {new Date(warning.hibernate_at).toLocaleTimeString()} ({warning.reason}).{' '}
-          <button
-            onClick={() =>
-              void api('POST', `/api/v1/sessions/${sessionId}/activity`)
-                .then(() => setWarning(undefined))
-                .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
-            }
-          >
-            Keep working
-          </button>
+          {/* A view-only guest's input is no activity; only the owner or a control viewer can keep it awake. */}
+          {shared?.mode !== 'view' && (
+            <button
+              onClick={() =>
+                void api('POST', `/api/v1/sessions/${liveId}/activity`)
+                  .then(() => setWarning(undefined))
+                  .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
+              }
+            >
+              Keep working
+            </button>
+          )}
         </div>
       ) : null}
       <div className="screen" ref={screen} />

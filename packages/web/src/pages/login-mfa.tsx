@@ -8,7 +8,9 @@ export type LoginAnswer =
 /** Keeps the session token and opens the app; at the two-factor setup when MFA_REQUIRED wants it. */
 export function signIn(answer: { token: string; mfa_enrollment_required?: true }) {
   setToken(answer.token);
-  location.hash = answer.mfa_enrollment_required ? '#/account' : '#/';
+  // Back to the page the login stood in for (a share link, a viewer), as single sign-on does.
+  const route = location.hash.slice(1).split('?')[0] || '/';
+  location.hash = answer.mfa_enrollment_required ? '#/account' : `#${route.startsWith('/login') ? '/' : route}`;
   location.reload();
 }
 

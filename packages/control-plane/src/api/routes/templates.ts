@@ -12,6 +12,7 @@ import { auditRequest } from '../audit-request.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
 import type { Template } from '../../db/schema.js';
 import type { ApiContext } from '../context.js';
+import { templateForApi, templateLimitColumns } from '../template-limits.js';
 import { CreateTemplateRequest, NameParam, TemplateBody, UpdateTemplateRequest, errors } from '../schemas.js';
 
 /**
@@ -30,8 +31,8 @@ function refuseReservedEnv(env: Record<string, string> | undefined) {
 
 /** Users see what a template is, not how it is built: image and env are for admins. */
 function forCaller(template: Template, role: string | undefined) {
-  if (role === 'admin') return template;
-  const { image: _image, env: _env, ...rest } = template;
+  if (role === 'admin') return templateForApi(template);
+  const { image: _image, env: _env, ...rest } = templateForApi(template);
   return rest;
 }
 
@@ -86,13 +87,15 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       refuseReservedEnv(request.body.env);
-      const template = await insertTemplate(ctx.db, request.body).catch((error: { code?: string }) => {
+      const { idle_timeout, max_lifetime, ...fields } = request.body;
+      const limits = templateLimitColumns({ idle_timeout, max_lifetime });
+      const template = await insertTemplate(ctx.db, { ...fields, ...limits }).catch((error: { code?: string }) => {
         if (error.code === '23505')
           throw new ConflictError(`Template ${JSON.stringify(request.body.name)} already exists; change it with PATCH`);
         throw error;
       });
       await auditRequest(ctx, request, { action: 'template.create', targetType: 'template', targetId: template.name });
-      return reply.code(201).send(template);
+      return reply.code(201).send(templateForApi(template));
     },
   );
 
@@ -111,10 +114,12 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request) => {
       refuseReservedEnv(request.body.env);
-      const template = await updateTemplate(ctx.db, request.params.name, request.body);
+      const { idle_timeout, max_lifetime, ...fields } = request.body;
+      const limits = templateLimitColumns({ idle_timeout, max_lifetime });
+      const template = await updateTemplate(ctx.db, request.params.name, { ...fields, ...limits });
       if (!template) throw new NotFoundError('template', request.params.name);
       await auditRequest(ctx, request, { action: 'template.update', targetType: 'template', targetId: template.name });
-      return template;
+      return templateForApi(template);
     },
   );
 

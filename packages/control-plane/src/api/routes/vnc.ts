@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Type } from 'typebox';
+import { isViewable } from '@streamspace/protocol';
 import type { FastifyInstance } from 'fastify';
 import { caller } from '../../auth/authenticate.js';
 import { findSession } from '../../db/queries/sessions.js';
@@ -22,6 +23,39 @@ const ConnectResponse = Type.Object({
   ws_url: Type.String(),
 });
 
+/**
+ * Writes a single-use ticket for `/vnc/{sessionId}`, tied to the minting login (the stream ends with
+ * it) and, for a share's guest, to the share and its mode, which the proxy enforces.
+ */
+export async function issueVncTicket(
+  ctx: ApiContext,
+  publicUrl: string,
+  request: {
+    sessionId: string;
+    grant: { userId: string; tokenVersion: number; expiresAt: Date };
+    share?: { id: string; mode: 'view' | 'control' };
+  },
+) {
+  const ticket = randomBytes(24).toString('base64url');
+  const expiresAt = await insertTicket(ctx.db, {
+    hash: hashSecret(ticket).toString('hex'),
+    sessionId: request.sessionId,
+    userId: request.grant.userId,
+    ttlMs: TICKET_TTL_MS,
+    tokenVersion: request.grant.tokenVersion,
+    tokenExpiresAt: request.grant.expiresAt,
+    mode: request.share?.mode ?? 'control',
+    shareId: request.share?.id ?? null,
+  });
+  const path = `/vnc/${request.sessionId}?ticket=${ticket}`;
+  return {
+    ticket,
+    expires_at: expiresAt.toISOString(),
+    path,
+    ws_url: `${publicUrl.replace(/^http/, 'ws')}${path}`,
+  };
+}
+
 export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: string) {
   app.post<{ Params: { id: string } }>(
     '/api/v1/sessions/:id/connect',
@@ -41,21 +75,13 @@ export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: stri
       const session = isUuid(id) ? await findSession(ctx.db, id) : undefined;
       if (!session || session.state === 'deleted' || !mayViewSession(me, session))
         throw new NotFoundError('session', id);
-      if (session.state !== 'running') {
+      if (!isViewable(session.state)) {
         throw new ConflictError(
           `Session is ${session.state}; only a running session can be viewed`,
           'session_not_running',
         );
       }
-      const ticket = randomBytes(24).toString('base64url');
-      const expiresAt = await insertTicket(ctx.db, {
-        hash: hashSecret(ticket).toString('hex'),
-        sessionId: id,
-        userId: me.userId,
-        ttlMs: TICKET_TTL_MS,
-        tokenVersion: me.grant.tokenVersion,
-        tokenExpiresAt: me.grant.expiresAt,
-      });
+      const issued = await issueVncTicket(ctx, publicUrl, { sessionId: id, grant: me.grant });
       // An admin looking at someone else's desktop is on the record: who, when (the row's time), which session.
       if (session.user_id !== me.userId)
         await auditRequest(ctx, request, {
@@ -64,13 +90,7 @@ export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: stri
           targetId: id,
           details: { owner_user_id: session.user_id },
         });
-      const path = `/vnc/${id}?ticket=${ticket}`;
-      return {
-        ticket,
-        expires_at: expiresAt.toISOString(),
-        path,
-        ws_url: `${publicUrl.replace(/^http/, 'ws')}${path}`,
-      };
+      return issued;
     },
   );
 

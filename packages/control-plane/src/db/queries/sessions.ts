@@ -1,11 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import type { SessionStateName } from '@streamspace/protocol';
+import { SLOT_HOLDING_STATES, type SessionStateName } from '@streamspace/protocol';
 import type { Schema, Session } from '../schema.js';
 
 type Db = Kysely<Schema>;
 
-/** States in which a session occupies a slot on its agent. */
-export const ACTIVE_STATES: readonly SessionStateName[] = ['pending', 'starting', 'running', 'stopping', 'hibernating'];
+/** States in which a session occupies a slot on its agent (the protocol's state table says which). */
+export const ACTIVE_STATES: readonly SessionStateName[] = SLOT_HOLDING_STATES;
 
 export function insertSession(
   db: Db,

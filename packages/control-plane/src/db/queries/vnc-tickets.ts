@@ -11,6 +11,10 @@ export async function insertTicket(
     /** The minting login's token version and expiry. */
     tokenVersion: number;
     tokenExpiresAt: Date;
+    /** What the proxy holds the stream to (migration 0017): a share's mode, else control. */
+    mode?: 'control' | 'view';
+    /** The share a guest redeemed, so the proxy can close its viewers when it ends. */
+    shareId?: string | null;
   },
 ): Promise<Date> {
   const row = await db
@@ -21,6 +25,8 @@ export async function insertTicket(
       user_id: ticket.userId,
       token_version: ticket.tokenVersion,
       token_expires_at: ticket.tokenExpiresAt,
+      mode: ticket.mode ?? 'control',
+      share_id: ticket.shareId ?? null,
       expires_at: sql<Date>`NOW() + ${ticket.ttlMs}::double precision * INTERVAL '1 millisecond'`,
     })
     .returning('expires_at')
