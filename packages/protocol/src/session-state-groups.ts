@@ -16,6 +16,9 @@ export interface SessionStateAttributes {
   expectedOnAgent: boolean;
   /** A viewer may connect (the connect endpoint, share redemption, the UI's "Open"). */
   viewable: boolean;
+  /** A viewer that lost its stream waits and reconnects by itself: the session is viewable, or will
+   * be without anyone's request (running with its agent being replaced, or being started). */
+  viewerWaits: boolean;
   /** The states a user may ask for from here, in the order the UI offers them. */
   requestable: readonly RequestableState[];
 }
@@ -27,17 +30,29 @@ export interface SessionStateAttributes {
  */
 export const SESSION_STATE_ATTRIBUTES: Readonly<Record<SessionStateName, SessionStateAttributes>> = {
   // Not on an agent yet, or its start command not yet acted on: stopping needs no agent call.
-  pending: { holdsSlot: true, expectedOnAgent: false, viewable: false, requestable: ['stopped'] },
+  pending: { holdsSlot: true, expectedOnAgent: false, viewerWaits: true, viewable: false, requestable: ['stopped'] },
   // The agent may not have created the container yet (a start in flight), so its absence is no loss.
-  starting: { holdsSlot: true, expectedOnAgent: false, viewable: false, requestable: ['stopped'] },
-  running: { holdsSlot: true, expectedOnAgent: true, viewable: true, requestable: ['hibernated', 'stopped'] },
-  stopping: { holdsSlot: true, expectedOnAgent: true, viewable: false, requestable: [] },
+  starting: { holdsSlot: true, expectedOnAgent: false, viewerWaits: true, viewable: false, requestable: ['stopped'] },
+  running: {
+    holdsSlot: true,
+    expectedOnAgent: true,
+    viewerWaits: true,
+    viewable: true,
+    requestable: ['hibernated', 'stopped'],
+  },
+  stopping: { holdsSlot: true, expectedOnAgent: true, viewerWaits: false, viewable: false, requestable: [] },
   // The container stays (stopped, not removed) until delete, so the agent still reports it.
-  stopped: { holdsSlot: false, expectedOnAgent: true, viewable: false, requestable: [] },
-  hibernating: { holdsSlot: true, expectedOnAgent: true, viewable: false, requestable: [] },
-  hibernated: { holdsSlot: false, expectedOnAgent: true, viewable: false, requestable: ['running', 'stopped'] },
-  failed: { holdsSlot: false, expectedOnAgent: false, viewable: false, requestable: [] },
-  deleted: { holdsSlot: false, expectedOnAgent: false, viewable: false, requestable: [] },
+  stopped: { holdsSlot: false, expectedOnAgent: true, viewerWaits: false, viewable: false, requestable: [] },
+  hibernating: { holdsSlot: true, expectedOnAgent: true, viewerWaits: false, viewable: false, requestable: [] },
+  hibernated: {
+    holdsSlot: false,
+    expectedOnAgent: true,
+    viewerWaits: false,
+    viewable: false,
+    requestable: ['running', 'stopped'],
+  },
+  failed: { holdsSlot: false, expectedOnAgent: false, viewerWaits: false, viewable: false, requestable: [] },
+  deleted: { holdsSlot: false, expectedOnAgent: false, viewerWaits: false, viewable: false, requestable: [] },
 };
 
 const statesWhere = (test: (attributes: SessionStateAttributes) => boolean): readonly SessionStateName[] =>
@@ -52,6 +67,7 @@ export const EXPECTED_ON_AGENT_STATES = statesWhere((a) => a.expectedOnAgent);
 
 export const holdsSlot = (state: SessionStateName): boolean => SESSION_STATE_ATTRIBUTES[state].holdsSlot;
 export const isViewable = (state: SessionStateName): boolean => SESSION_STATE_ATTRIBUTES[state].viewable;
+export const viewerWaits = (state: SessionStateName): boolean => SESSION_STATE_ATTRIBUTES[state].viewerWaits;
 /** The states a user may ask for from `current` that would change something. */
 export const requestableFrom = (current: SessionStateName): RequestableState[] => [
   ...SESSION_STATE_ATTRIBUTES[current].requestable,

@@ -7,6 +7,7 @@ import {
   SLOT_HOLDING_STATES,
   holdsSlot,
   isViewable,
+  viewerWaits,
 } from '@streamspace/protocol';
 import { PLANS, QUOTA_STATES, TRANSITIONS, canTransition, planRequest, requestableFrom } from './session-state.js';
 
@@ -112,6 +113,8 @@ test('every state has its attributes, and the groups are what they were', () => 
     },
   );
   assert.deepEqual(SESSION_STATES.filter(isViewable), ['running']);
+  // The viewer's old MAY_COME_BACK list: a lost stream is waited for only where it comes back.
+  assert.deepEqual(SESSION_STATES.filter(viewerWaits), ['pending', 'starting', 'running']);
 });
 
 test('the table’s requestable states are exactly the requests the state machine can carry out', () => {

@@ -3,6 +3,7 @@ import RFB from '@novnc/novnc';
 import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
 import { api, ApiError, watchSessions, type IdleWarning, type Session } from '../api.js';
 import { SessionProgress } from './session-progress.js';
+import { viewerWaits } from '@streamspace/protocol/session-state-groups';
 
 /** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
 interface ShareTicket {
@@ -15,9 +16,6 @@ interface ShareTicket {
 /** Waits between reconnection attempts: quick at first (a replica restart), then every 5 s while
  * the session's agent is away (its pool takes it over within the heartbeat timeout). */
 const BACKOFF_MS = [500, 1000, 2000, 3000, 5000];
-/** Session states from which the stream comes back by itself: running (its agent was lost and is
- * being replaced), or being started again. Stopped, failed or deleted sessions do not. */
-const MAY_COME_BACK = new Set(['running', 'starting', 'pending']);
 
 /**
  * The desktop in the tab: noVNC drives a WebSocket we open ourselves, so the close code and reason
@@ -88,7 +86,7 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
       if (status === 409 && shareToken) return reconnectLater((error as Error).message);
       if (status === 409) {
         const session = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
-        if (session && MAY_COME_BACK.has(session.state)) return reconnectLater(`session is ${session.state}`);
+        if (session && viewerWaits(session.state)) return reconnectLater(`session is ${session.state}`);
         return setStatus(`disconnected: session is ${session?.state ?? 'gone'}`);
       }
       if (status === 0 || status >= 500) return reconnectLater((error as Error).message);
