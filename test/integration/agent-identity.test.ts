@@ -153,8 +153,9 @@ forEachDatabase('agent identity', (target) => {
 
     const { socket: tunnel } = await dialRawTunnel(url, token, simulatorCredential('tunnel-owner'));
     const atAgent = new Promise<string>((resolve) => tunnel.once('data', (d: Buffer) => resolve(d.toString())));
-    viewer.send(Buffer.from('from the viewer'));
-    assert.equal(await atAgent, 'from the viewer');
+    // The proxy reads the viewer's RFB messages (view-only, activity): a real viewer's first bytes.
+    viewer.send(Buffer.from('RFB 003.008\n'));
+    assert.equal(await atAgent, 'RFB 003.008\n');
     const atViewer = new Promise<string>((resolve) => viewer.once('message', (d: Buffer) => resolve(d.toString())));
     tunnel.write('from the agent');
     assert.equal(await atViewer, 'from the agent');

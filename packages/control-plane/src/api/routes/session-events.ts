@@ -98,16 +98,24 @@ export async function sessionEventRoutes(app: FastifyInstance, ctx: ApiContext) 
         connection: 'keep-alive',
       });
       raw.write(': connected\n\n');
+      // Between ending the stream here and its 'close', a change, a warning or a keepalive may still
+      // come: writing then would throw (write after end), so an ended stream takes nothing more.
+      const write = (data: string) => {
+        if (!raw.writableEnded && !raw.destroyed) raw.write(data);
+      };
+      const finish = (data: string) => {
+        if (!raw.writableEnded && !raw.destroyed) raw.end(data);
+      };
       const listener: Listener = {
         me,
-        send: (data) => raw.write(data),
-        end: () => raw.end('event: shutdown\ndata: {"reason":"the control plane is shutting down"}\n\n'),
+        send: write,
+        end: () => finish('event: shutdown\ndata: {"reason":"the control plane is shutting down"}\n\n'),
       };
       listeners.add(listener);
-      const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+      const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
       // A revoked or expired login ends the stream: it says why, then closes.
       const unwatch = ctx.access.watch(me.grant, (verdict) => {
-        raw.end(`event: logout\ndata: ${JSON.stringify({ reason: verdict.reason, message: verdict.message })}\n\n`);
+        finish(`event: logout\ndata: ${JSON.stringify({ reason: verdict.reason, message: verdict.message })}\n\n`);
       });
       let closed = false;
       // The response's close: when the client leaves or the stream is ended here.
