@@ -92,7 +92,18 @@ try {
   const others = files.filter((f) => !usesCluster(f));
   const clustered = files.filter(usesCluster);
   if (others.length > 0) code = await runFiles(others, 2);
-  if (clustered.length > 0) code = (await runFiles(clustered, 1)) || code;
+  // Each cluster file once more when it fails, said out loud: the one-node test cluster on this
+  // 2-core machine sometimes leaves a pod unstarted for minutes (kubelet's "failed to sync secret
+  // cache", a startup probe never answered), a flake of the test cluster being root-caused. A
+  // test that fails twice fails the run.
+  for (const file of clustered) {
+    let result = await runFiles([file], 1);
+    if (result !== 0) {
+      process.stdout.write(`# RETRY: ${file} failed (exit ${result}); running it once more\n`);
+      result = await runFiles([file], 1);
+    }
+    code = result || code;
+  }
 } finally {
   await postgres.destroy();
   if (startedCluster) await sh(['down']);
