@@ -1,5 +1,9 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { MantineProvider } from '@mantine/core';
+import { Notifications } from '@mantine/notifications';
+import '@mantine/core/styles.css';
+import '@mantine/notifications/styles.css';
 import { getToken } from './api.js';
 import { Login } from './pages/Login.js';
 import { Home } from './pages/Home.js';
@@ -9,6 +13,7 @@ import { Account } from './pages/Account.js';
 import { Users } from './pages/Users.js';
 import { Templates } from './pages/Templates.js';
 import { Audit } from './pages/Audit.js';
+import { theme } from './ui/theme.js';
 import './style.css';
 
 /** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/share/<link token>, #/agents, #/users, #/templates, #/audit (admins). */
@@ -41,6 +46,9 @@ function App() {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <MantineProvider theme={theme} defaultColorScheme="auto">
+      <Notifications position="top-right" />
+      <App />
+    </MantineProvider>
   </StrictMode>,
 );
