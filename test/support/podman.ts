@@ -4,9 +4,11 @@ import {
   connectDocker,
   createAgentLogger,
   demuxLogs,
+  DockerDriver,
   LABELS,
   loadAgentConfig,
   startAgent,
+  type DockerDriverOptions,
   type RunningAgent,
 } from '@streamspace/agent';
 import { AGENT_TOKEN } from './control-plane.js';
@@ -41,6 +43,23 @@ export async function requireContainerEngine(images: string[] = [XTERM_IMAGE]): 
     }
   }
   return docker;
+}
+
+/** A prepared DockerDriver on the test engine: the session network, container addresses, 30 s to VNC. */
+export async function testDockerDriver(
+  options: Pick<DockerDriverOptions, 'docker' | 'agentId' | 'pool'> & Partial<DockerDriverOptions>,
+): Promise<DockerDriver> {
+  const driver = new DockerDriver({
+    network: 'streamspace-sessions',
+    vncAccess: 'container-ip',
+    egress: 'internet',
+    localEngine: true,
+    readyTimeoutMs: 30_000,
+    logger: createAgentLogger('silent'),
+    ...options,
+  });
+  await driver.prepare();
+  return driver;
 }
 
 /** Removes every container and volume a test agent left behind. */

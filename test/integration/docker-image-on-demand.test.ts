@@ -1,0 +1,183 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import type { Progress } from '@streamspace/protocol';
+import {
+  type DockerDriver,
+  DriverError,
+  containerName,
+  createAgentLogger,
+  createDriver,
+  loadAgentConfig,
+  type ImageRecipes,
+} from '@streamspace/agent';
+import { xtermSession } from '../support/driver-contract.js';
+import {
+  TEST_DOCKER_HOST,
+  XTERM_IMAGE,
+  execIn,
+  removeAgentResources,
+  requireContainerEngine,
+  testDockerDriver,
+} from '../support/podman.js';
+
+// A tiny catalog of its own: one layer on the xterm image already here (no registry is reachable),
+// so the on-demand build takes seconds and the session it makes serves VNC like xterm's.
+const AGENT_ID = `ondemand-${process.pid}`;
+const POOL = `docker:ondemand-${process.pid}`;
+const IMAGE = `streamspace/ondemand-test-${process.pid}:latest`;
+const BROKEN_IMAGE = `streamspace/ondemand-broken-${process.pid}:latest`;
+const MARKER = 'built-on-demand';
+let docker: Docker;
+let catalogDir: string;
+let builds = 0;
+
+const recipes: ImageRecipes = {
+  async recipeFor(image) {
+    const name = image === IMAGE ? 'small' : image === BROKEN_IMAGE ? 'broken' : undefined;
+    if (!name) return undefined;
+    return {
+      contextDir: catalogDir,
+      containerfile: `${name}/Containerfile`,
+      buildArgs: { BASE: XTERM_IMAGE },
+      labels: { 'io.streamspace.test': name },
+      manualCommand: `npx streamspace image build ${name}`,
+    };
+  },
+};
+
+const removeImages = async () => {
+  for (const image of [IMAGE, BROKEN_IMAGE])
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
+};
+
+/** Runs `use` with a driver that builds the test catalog's images (or none without recipes). */
+async function withDriver(imageRecipes: ImageRecipes | undefined, use: (driver: DockerDriver) => Promise<void>) {
+  const driver = await testDockerDriver({
+    docker,
+    agentId: AGENT_ID,
+    pool: POOL,
+    ...(imageRecipes ? { imageRecipes } : {}),
+  });
+  try {
+    await use(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+before(async () => {
+  docker = await requireContainerEngine();
+  // Counts the builds the engine is asked for: two sessions waiting for one image make one.
+  const buildImage = docker.buildImage.bind(docker) as (...args: unknown[]) => unknown;
+  (docker as unknown as { buildImage: (...args: unknown[]) => unknown }).buildImage = (...args) => {
+    builds++;
+    return buildImage(...args);
+  };
+  catalogDir = await mkdtemp(join(tmpdir(), 'streamspace-catalog-'));
+  await mkdir(join(catalogDir, 'small'));
+  await writeFile(
+    join(catalogDir, 'small/Containerfile'),
+    `ARG BASE\nFROM \${BASE}\nUSER root\nRUN echo ${MARKER} > /etc/streamspace-on-demand\nUSER 1000\n`,
+  );
+  await mkdir(join(catalogDir, 'broken'));
+  await writeFile(
+    join(catalogDir, 'broken/Containerfile'),
+    `ARG BASE\nFROM \${BASE}\nRUN echo the-build-broke-here >&2; exit 3\n`,
+  );
+  await removeImages();
+});
+
+after(async () => {
+  await removeAgentResources(docker, AGENT_ID);
+  await removeImages();
+  await rm(catalogDir, { recursive: true, force: true });
+});
+
+test('a missing catalog image is built once for two sessions, its steps their start-up progress', async () => {
+  await withDriver(recipes, async (driver) => {
+    const seen: Progress[][] = [[], []];
+    const specs = [0, 1].map(() => xtermSession({ template: { image: IMAGE, name: 'small', persistent_home: false } }));
+    const endpoints = await Promise.all(specs.map((spec, i) => driver.start(spec, (p) => seen[i]!.push(p))));
+    assert.equal(builds, 1, 'one build for both sessions');
+    for (const [i, progress] of seen.entries()) {
+      const steps = progress.filter((p) => /^building image .+: step \d+\/\d+$/.test(p.message));
+      assert.ok(steps.length >= 3, `session ${i} saw the build's steps: ${progress.map((p) => p.message).join(' | ')}`);
+      assert.ok(steps.every((p) => p.step === 'image' && p.total === steps[0]!.total && p.current! <= p.total!));
+      assert.equal(steps.at(-1)!.current, steps.at(-1)!.total, 'the last step is reached');
+      assert.ok(progress.some((p) => p.message === `built image ${IMAGE}`));
+      assert.ok(
+        progress.some((p) => p.step === 'vnc'),
+        'then the session starts as usual',
+      );
+      assert.ok(endpoints[i]!.port > 0);
+      const marker = await execIn(docker, containerName(specs[i]!.sessionId), 'cat /etc/streamspace-on-demand');
+      assert.equal(marker.trim(), MARKER);
+    }
+    // Present now: the next session does not build again.
+    await driver.start(xtermSession({ template: { image: IMAGE, name: 'small', persistent_home: false } }), () => {});
+    assert.equal(builds, 1);
+  });
+});
+
+test('a failed build fails the session with its last lines and the command to run by hand', async () => {
+  await withDriver(recipes, async (driver) => {
+    const spec = xtermSession({ template: { image: BROKEN_IMAGE, name: 'broken', persistent_home: false } });
+    await assert.rejects(
+      driver.start(spec, () => {}),
+      (error: DriverError) => {
+        assert.equal(error.code, 'image_not_found');
+        assert.match(error.message, /building it failed; build it by hand with `npx streamspace image build broken`/);
+        assert.match(error.message, /the-build-broke-here/, "the build's own output");
+        assert.match(error.message, /exit (status|code).*3|returned a non-zero code: 3/);
+        return true;
+      },
+    );
+  });
+});
+
+test('an image outside the catalog is never built: it fails with the message naming the build command', async () => {
+  await withDriver(recipes, async (driver) => {
+    const before = builds;
+    const spec = xtermSession({ template: { image: 'streamspace/not-in-catalog:latest', name: 'other' } });
+    await assert.rejects(
+      driver.start(spec, () => {}),
+      /is not on this host and could not be pulled.*streamspace image build other/s,
+    );
+    assert.equal(builds, before);
+  });
+});
+
+test('a standalone agent (IMAGE_BUILD_ON_DEMAND defaults to false) does not build, even given the recipes', async () => {
+  const env = {
+    AGENT_ID,
+    CONTROL_PLANE_URL: 'ws://127.0.0.1:1',
+    DOCKER_HOST: TEST_DOCKER_HOST,
+    AGENT_POOL: POOL,
+  };
+  const loaded = loadAgentConfig(env, { platform: 'docker' });
+  assert.ok(loaded.ok);
+  assert.equal(loaded.config.imageBuildOnDemand, false);
+  const { driver } = await createDriver(loaded.config, createAgentLogger('silent'), recipes);
+  try {
+    await docker
+      .getImage(IMAGE)
+      .remove({ force: true })
+      .catch(() => undefined);
+    const before = builds;
+    const spec = xtermSession({ template: { image: IMAGE, name: 'small', persistent_home: false } });
+    await assert.rejects(
+      driver.start(spec, () => {}),
+      /build it with `streamspace image build small`/,
+    );
+    assert.equal(builds, before);
+  } finally {
+    await driver.close();
+  }
+});
