@@ -15,12 +15,16 @@ import {
   type ImageRecipes,
 } from '@streamspace/agent';
 import { xtermSession } from '../support/driver-contract.js';
+import { PGLITE } from '../support/databases.js';
+import { startTestControlPlane } from '../support/control-plane.js';
+import { openEvents } from '../support/event-stream.js';
 import {
   TEST_DOCKER_HOST,
   XTERM_IMAGE,
   execIn,
   removeAgentResources,
   requireContainerEngine,
+  startDockerAgent,
   testDockerDriver,
 } from '../support/podman.js';
 
@@ -30,6 +34,8 @@ const AGENT_ID = `ondemand-${process.pid}`;
 const POOL = `docker:ondemand-${process.pid}`;
 const IMAGE = `streamspace/ondemand-test-${process.pid}:latest`;
 const BROKEN_IMAGE = `streamspace/ondemand-broken-${process.pid}:latest`;
+/** Built by the agent that a control plane commands, so its steps are read back from the API. */
+const API_IMAGE = `streamspace/ondemand-api-${process.pid}:latest`;
 const MARKER = 'built-on-demand';
 let docker: Docker;
 let catalogDir: string;
@@ -37,7 +43,7 @@ let builds = 0;
 
 const recipes: ImageRecipes = {
   async recipeFor(image) {
-    const name = image === IMAGE ? 'small' : image === BROKEN_IMAGE ? 'broken' : undefined;
+    const name = image === IMAGE || image === API_IMAGE ? 'small' : image === BROKEN_IMAGE ? 'broken' : undefined;
     if (!name) return undefined;
     return {
       contextDir: catalogDir,
@@ -50,7 +56,7 @@ const recipes: ImageRecipes = {
 };
 
 const removeImages = async () => {
-  for (const image of [IMAGE, BROKEN_IMAGE])
+  for (const image of [IMAGE, BROKEN_IMAGE, API_IMAGE])
     await docker
       .getImage(image)
       .remove({ force: true })
@@ -179,5 +185,36 @@ test('a standalone agent (IMAGE_BUILD_ON_DEMAND defaults to false) does not buil
     assert.equal(builds, before);
   } finally {
     await driver.close();
+  }
+});
+
+test("through the API: the session's progress shows the build's steps, then it runs", async () => {
+  const fresh = await PGLITE.fresh();
+  const cp = await (await startTestControlPlane(fresh)).loginAsAdmin();
+  const agentId = `${AGENT_ID}-api`;
+  const agent = await startDockerAgent(cp.url, agentId, {
+    env: { IMAGE_BUILD_ON_DEMAND: 'true', AGENT_POOL: `${POOL}-api` },
+    imageRecipes: recipes,
+  });
+  const events = await openEvents(cp, cp.token!);
+  try {
+    const template = await cp.api('POST', '/api/v1/templates', {
+      body: { name: 'small', display_name: 'Small', image: API_IMAGE, platform: 'docker' },
+    });
+    assert.equal(template.status, 201, JSON.stringify(template.body));
+    const created = await cp.api('POST', '/api/v1/sessions', { body: { template: 'small', state: 'running' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const text = await events.received('"state":"running"');
+    const steps = [...text.matchAll(/building image ([^"]+): step (\d+)\/(\d+)/g)];
+    assert.ok(steps.length >= 2, `the stream showed the build's steps: ${text.slice(0, 2000)}`);
+    assert.ok(steps.every((m) => m[1] === API_IMAGE));
+    const running = (await cp.api('GET', `/api/v1/sessions/${created.body.id as string}`)).body;
+    assert.equal(running.state, 'running');
+  } finally {
+    await events.cancel();
+    await agent.stop();
+    await cp.stop();
+    await fresh.close();
+    await removeAgentResources(docker, agentId);
   }
 });

@@ -9,6 +9,7 @@ import {
   loadAgentConfig,
   startAgent,
   type DockerDriverOptions,
+  type ImageRecipes,
   type RunningAgent,
 } from '@streamspace/agent';
 import { AGENT_TOKEN } from './control-plane.js';
@@ -105,7 +106,7 @@ export async function execIn(docker: Docker, container: string, command: string)
 export async function startDockerAgent(
   controlPlaneUrl: string,
   agentId: string,
-  options: { env?: Record<string, string>; logs?: Writable } = {},
+  options: { env?: Record<string, string>; logs?: Writable; imageRecipes?: ImageRecipes } = {},
 ): Promise<RunningAgent> {
   const loaded = loadAgentConfig(
     {
@@ -121,6 +122,7 @@ export async function startDockerAgent(
   if (!loaded.ok) throw new Error(`test agent config invalid: ${loaded.problems.join('; ')}`);
   const agent = await startAgent(loaded.config, {
     logger: createAgentLogger(options.logs ? 'info' : 'silent', options.logs),
+    ...(options.imageRecipes ? { imageRecipes: options.imageRecipes } : {}),
   });
   await agent.registered;
   return agent;
