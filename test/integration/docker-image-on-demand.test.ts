@@ -18,6 +18,7 @@ import { xtermSession } from '../support/driver-contract.js';
 import { PGLITE } from '../support/databases.js';
 import { startTestControlPlane } from '../support/control-plane.js';
 import { openEvents } from '../support/event-stream.js';
+import { LogCapture } from '../support/log-capture.js';
 import {
   TEST_DOCKER_HOST,
   XTERM_IMAGE,
@@ -217,4 +218,23 @@ test("through the API: the session's progress shows the build's steps, then it r
     await fresh.close();
     await removeAgentResources(docker, agentId);
   }
+});
+
+test('an agent told IMAGE_BUILD_ON_DEMAND=true without the recipes says so at start', async () => {
+  const logs = new LogCapture();
+  const loaded = loadAgentConfig(
+    {
+      AGENT_ID,
+      CONTROL_PLANE_URL: 'ws://127.0.0.1:1',
+      DOCKER_HOST: TEST_DOCKER_HOST,
+      AGENT_POOL: POOL,
+      IMAGE_BUILD_ON_DEMAND: 'true',
+    },
+    { platform: 'docker' },
+  );
+  assert.ok(loaded.ok);
+  const { driver } = await createDriver(loaded.config, createAgentLogger('info', logs));
+  await driver.close();
+  const warning = logs.messages().find((m) => String(m.msg).startsWith('IMAGE_BUILD_ON_DEMAND is true'));
+  assert.match(String(warning?.msg), /no image recipes \(it runs without the repository checkout\)/);
 });
