@@ -66,7 +66,11 @@ export async function createDriver(
   const { docker, endpoint, engine } = await connectDocker(config.dockerHost);
   const pool = config.pool ?? (await readDockerPool(docker, endpoint));
   logger.info({ endpoint, engine, pool }, `Using ${engine} at ${endpoint}, pool ${pool}`);
-  if (config.imageBuildOnDemand && !imageRecipes) {
+  if (config.imageBuildOnDemand && imageRecipes) {
+    logger.info(
+      'IMAGE_BUILD_ON_DEMAND: a missing bundled session image is built on this engine when a session needs it',
+    );
+  } else if (config.imageBuildOnDemand) {
     logger.warn(
       'IMAGE_BUILD_ON_DEMAND is true but this agent has no image recipes (it runs without the repository checkout): a missing image fails its session; build images with `streamspace image build`',
     );
