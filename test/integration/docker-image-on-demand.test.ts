@@ -238,3 +238,23 @@ test('an agent told IMAGE_BUILD_ON_DEMAND=true without the recipes says so at st
   const warning = logs.messages().find((m) => String(m.msg).startsWith('IMAGE_BUILD_ON_DEMAND is true'));
   assert.match(String(warning?.msg), /no image recipes \(it runs without the repository checkout\)/);
 });
+
+test('a build that cannot be prepared (no base image to build on) fails the session saying why', async () => {
+  const unprepared: ImageRecipes = {
+    recipeFor: () => Promise.reject(new Error('cannot pull debian:bookworm-slim and debootstrap is not installed')),
+  };
+  await withDriver(unprepared, async (driver) => {
+    const spec = xtermSession({ template: { image: IMAGE, name: 'small', persistent_home: false } });
+    await assert.rejects(
+      driver.start(spec, () => {}),
+      (error: DriverError) => {
+        assert.equal(error.code, 'image_not_found');
+        assert.match(
+          error.message,
+          /could not be prepared: cannot pull debian:bookworm-slim and debootstrap is not installed/,
+        );
+        return true;
+      },
+    );
+  });
+});

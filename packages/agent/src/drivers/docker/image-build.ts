@@ -58,7 +58,14 @@ export class ImageBuilds {
   async build(image: string, progress: ProgressReporter): Promise<boolean> {
     let build = this.#builds.get(image);
     if (!build) {
-      const recipe = await this.recipes.recipeFor(image);
+      const recipe = await this.recipes.recipeFor(image).catch((error: unknown) => {
+        // E.g. no base image and no way to make one: the session fails saying so.
+        throw new DriverError(
+          'image_not_found',
+          clipReason(`image ${image} is missing and its build could not be prepared: ${(error as Error).message}`),
+          { cause: error },
+        );
+      });
       if (!recipe) return false;
       // Another session may have started the same build while the recipe was being looked up.
       build = this.#builds.get(image);
