@@ -79,6 +79,20 @@ async function withDriver(imageRecipes: ImageRecipes | undefined, use: (driver: 
   }
 }
 
+/** Starts a session of `image`, which must fail as image_not_found; returns the failure's message. */
+async function imageNotFound(driver: DockerDriver, image: string): Promise<string> {
+  const spec = xtermSession({ template: { image, name: 'other', persistent_home: false } });
+  const error = await driver
+    .start(spec, () => {})
+    .then(
+      () => assert.fail(`a session of ${image} started`),
+      (e: unknown) => e as DriverError,
+    );
+  assert.ok(error instanceof DriverError, String(error));
+  assert.equal(error.code, 'image_not_found');
+  return error.message;
+}
+
 before(async () => {
   docker = await requireContainerEngine();
   // Counts the builds the engine is asked for: two sessions waiting for one image make one.
@@ -135,17 +149,10 @@ test('a missing catalog image is built once for two sessions, its steps their st
 
 test('a failed build fails the session with its last lines and the command to run by hand', async () => {
   await withDriver(recipes, async (driver) => {
-    const spec = xtermSession({ template: { image: BROKEN_IMAGE, name: 'broken', persistent_home: false } });
-    await assert.rejects(
-      driver.start(spec, () => {}),
-      (error: DriverError) => {
-        assert.equal(error.code, 'image_not_found');
-        assert.match(error.message, /building it failed; build it by hand with `npx streamspace image build broken`/);
-        assert.match(error.message, /the-build-broke-here/, "the build's own output");
-        assert.match(error.message, /exit (status|code).*3|returned a non-zero code: 3/);
-        return true;
-      },
-    );
+    const message = await imageNotFound(driver, BROKEN_IMAGE);
+    assert.match(message, /building it failed; build it by hand with `npx streamspace image build broken`/);
+    assert.match(message, /the-build-broke-here/, "the build's own output");
+    assert.match(message, /exit (status|code).*3|returned a non-zero code: 3/);
   });
 });
 
@@ -244,17 +251,9 @@ test('a build that cannot be prepared (no base image to build on) fails the sess
     recipeFor: () => Promise.reject(new Error('cannot pull debian:bookworm-slim and debootstrap is not installed')),
   };
   await withDriver(unprepared, async (driver) => {
-    const spec = xtermSession({ template: { image: IMAGE, name: 'small', persistent_home: false } });
-    await assert.rejects(
-      driver.start(spec, () => {}),
-      (error: DriverError) => {
-        assert.equal(error.code, 'image_not_found');
-        assert.match(
-          error.message,
-          /could not be prepared: cannot pull debian:bookworm-slim and debootstrap is not installed/,
-        );
-        return true;
-      },
+    assert.match(
+      await imageNotFound(driver, IMAGE),
+      /could not be prepared: cannot pull debian:bookworm-slim and debootstrap is not installed/,
     );
   });
 });
