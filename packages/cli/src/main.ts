@@ -17,6 +17,9 @@ Commands:
   image build [name…]        build images: session images (${'xterm, firefox-browser, desktop'}, the
                              default) and control-plane, agent (tagged :latest and the release version)
         [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash
+  doctor [--json] [--images NAME,…]
+                             check the container engine, images, ports, database and agents;
+                             prints each problem with the command that fixes it (exit 1 if any)
   help                       this text
 
 ${CLIENT_USAGE}
@@ -64,6 +67,9 @@ switch (command) {
     }
     break;
   }
+  case 'doctor':
+    process.exitCode = await (await import('./commands/doctor.js')).runDoctor(rest);
+    break;
   case undefined:
   case 'help':
   case '--help':
