@@ -3,6 +3,8 @@ import { connectDocker } from '@streamspace/agent';
 import { imageTag } from '../images/catalog.js';
 import type { Check } from './check.js';
 
+const ENGINE_TIMEOUT_MS = 10_000;
+
 const ENGINE_FIX =
   'sudo scripts/setup-podman.sh\n' +
   'or: podman system service --time=0 unix:///run/streamspace-podman.sock &\n' +
@@ -15,7 +17,18 @@ const ENGINE_FIX =
 export async function engineChecks(dockerHost: string | undefined, images: readonly string[]): Promise<Check[]> {
   let docker: Docker;
   try {
-    const found = await connectDocker(dockerHost);
+    // A tcp:// DOCKER_HOST that drops packets would otherwise hold doctor for minutes.
+    let timer: NodeJS.Timeout | undefined;
+    const found = await Promise.race([
+      connectDocker(dockerHost),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`No Docker or podman API answered at ${dockerHost ?? 'the usual sockets'} in 10s`)),
+          ENGINE_TIMEOUT_MS,
+        );
+        timer.unref();
+      }),
+    ]).finally(() => clearTimeout(timer));
     docker = found.docker;
     const engine: Check = { name: 'container engine', status: 'ok', detail: `${found.engine} at ${found.endpoint}` };
     return [engine, await imageCheck(docker, images)];
