@@ -55,6 +55,9 @@ test('streamspace up: embedded database, generated admin password, data kept acr
   let run = await startUp(env);
   assert.match(run.output(), /Admin login:\s+admin \/ the password in .*admin-password/);
   assert.match(run.output(), /Database:\s+embedded PGlite/);
+  // The in-process agent builds missing catalog images (IMAGE_BUILD_ON_DEMAND defaults to true here).
+  await waitFor('the agent on the engine', () => run.output().includes('Using '));
+  assert.match(run.output(), /IMAGE_BUILD_ON_DEMAND: a missing bundled session image is built on this engine/);
   const health = await fetch(`${run.url}/health`);
   assert.deepEqual(await health.json(), { status: 'healthy' });
   const password = (await readFile(join(dataDir, 'admin-password'), 'utf8')).trim();

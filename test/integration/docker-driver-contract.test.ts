@@ -1,8 +1,14 @@
 import { after } from 'node:test';
 import type Docker from 'dockerode';
-import { createAgentLogger, DockerDriver, containerName } from '@streamspace/agent';
+import { containerName } from '@streamspace/agent';
 import { runDriverContract } from '../support/driver-contract.js';
-import { XTERM_IMAGE, execIn, removeAgentResources, requireContainerEngine } from '../support/podman.js';
+import {
+  XTERM_IMAGE,
+  execIn,
+  removeAgentResources,
+  requireContainerEngine,
+  testDockerDriver,
+} from '../support/podman.js';
 
 const AGENT_ID = `contract-${process.pid}`;
 // A pool of this run's own: the contract's clean-up removes every session its driver lists, and
@@ -12,19 +18,7 @@ let docker: Docker;
 
 const makeDriver = async (agentId: string) => {
   docker = await requireContainerEngine();
-  const driver = new DockerDriver({
-    docker,
-    agentId,
-    pool: POOL,
-    network: 'streamspace-sessions',
-    vncAccess: 'container-ip',
-    egress: 'internet',
-    localEngine: true,
-    readyTimeoutMs: 30_000,
-    logger: createAgentLogger('silent'),
-  });
-  await driver.prepare();
-  return driver;
+  return testDockerDriver({ docker, agentId, pool: POOL });
 };
 
 runDriverContract('docker (podman API)', () => makeDriver(AGENT_ID), {

@@ -55,4 +55,37 @@ forEachDatabase('session start timeout', (target) => {
     assert.match(error.payload.message, /is failed; running is not reachable from it/);
     await agent.close();
   });
+
+  test('a start its agent keeps reporting progress for (a long image build) does not time out', async () => {
+    const { agent } = await AgentSimulator.register(cp.wsUrl, AGENT_TOKEN, { agent_id: `building-${target.name}` });
+    const started = async () => {
+      const created = await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } });
+      const start = await agent.next('command', (m) => m.payload.session_id === created.body.id);
+      agent.send('command_ack', { command_id: start.payload.command_id });
+      agent.reportStatus(created.body.id, 'starting', { progress: { step: 'image', message: 'building image' } });
+      return created.body.id as string;
+    };
+    const building = await started();
+    let step = 0;
+    const reports = setInterval(() => {
+      step++;
+      agent.reportStatus(building, 'starting', {
+        progress: { step: 'image', message: `building image: step ${step}/1000`, current: step, total: 1000 },
+      });
+    }, 100);
+    try {
+      // A session started later whose agent went quiet fails: the timeout has passed for both.
+      const quiet = await started();
+      await failedSession(quiet);
+      const still = (await cp.api('GET', `/api/v1/sessions/${building}`)).body;
+      assert.equal(still.state, 'starting');
+      assert.match(still.progress.message, /^building image: step \d+\/1000$/);
+    } finally {
+      clearInterval(reports);
+    }
+    // Once the reports stop, it times out like any other start.
+    const failed = await failedSession(building);
+    assert.match(failed.state_reason, /did not start within 1s/);
+    await agent.close();
+  });
 });

@@ -4,9 +4,12 @@ import {
   connectDocker,
   createAgentLogger,
   demuxLogs,
+  DockerDriver,
   LABELS,
   loadAgentConfig,
   startAgent,
+  type DockerDriverOptions,
+  type ImageRecipes,
   type RunningAgent,
 } from '@streamspace/agent';
 import { AGENT_TOKEN } from './control-plane.js';
@@ -41,6 +44,23 @@ export async function requireContainerEngine(images: string[] = [XTERM_IMAGE]): 
     }
   }
   return docker;
+}
+
+/** A prepared DockerDriver on the test engine: the session network, container addresses, 30 s to VNC. */
+export async function testDockerDriver(
+  options: Pick<DockerDriverOptions, 'docker' | 'agentId' | 'pool'> & Partial<DockerDriverOptions>,
+): Promise<DockerDriver> {
+  const driver = new DockerDriver({
+    network: 'streamspace-sessions',
+    vncAccess: 'container-ip',
+    egress: 'internet',
+    localEngine: true,
+    readyTimeoutMs: 30_000,
+    logger: createAgentLogger('silent'),
+    ...options,
+  });
+  await driver.prepare();
+  return driver;
 }
 
 /** Removes every container and volume a test agent left behind. */
@@ -86,7 +106,7 @@ export async function execIn(docker: Docker, container: string, command: string)
 export async function startDockerAgent(
   controlPlaneUrl: string,
   agentId: string,
-  options: { env?: Record<string, string>; logs?: Writable } = {},
+  options: { env?: Record<string, string>; logs?: Writable; imageRecipes?: ImageRecipes } = {},
 ): Promise<RunningAgent> {
   const loaded = loadAgentConfig(
     {
@@ -102,6 +122,7 @@ export async function startDockerAgent(
   if (!loaded.ok) throw new Error(`test agent config invalid: ${loaded.problems.join('; ')}`);
   const agent = await startAgent(loaded.config, {
     logger: createAgentLogger(options.logs ? 'info' : 'silent', options.logs),
+    ...(options.imageRecipes ? { imageRecipes: options.imageRecipes } : {}),
   });
   await agent.registered;
   return agent;

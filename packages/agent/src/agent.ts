@@ -7,6 +7,7 @@ import { ControlConnection } from './connection/control-connection.js';
 import { DriverError, type SessionDriver } from './drivers/session-driver.js';
 import { connectDocker } from './drivers/docker/docker-connection.js';
 import { DockerDriver } from './drivers/docker/docker-driver.js';
+import type { ImageRecipes } from './drivers/docker/image-build.js';
 import { createKubernetesDriver, loadKubeConfig } from './drivers/kubernetes/kubernetes-connection.js';
 import { kubernetesPool, readDockerPool } from './drivers/platform-pool.js';
 import { CredentialFileError, loadOrCreateCredential } from './connection/agent-credential.js';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** A driver made elsewhere (tests, or a platform built in another module). */
   driver?: SessionDriver;
   onFatal?: (problem: string) => void;
+  /** The bundled catalog's recipes, built when missing if IMAGE_BUILD_ON_DEMAND (the CLI supplies them). */
+  imageRecipes?: ImageRecipes;
 }
 
 /** The platform's driver and the pool it belongs to (AGENT_POOL, else derived from the platform). */
@@ -40,7 +43,11 @@ export interface PlatformDriver {
   pool: string;
 }
 
-export async function createDriver(config: AgentConfig, logger: Logger): Promise<PlatformDriver> {
+export async function createDriver(
+  config: AgentConfig,
+  logger: Logger,
+  imageRecipes?: ImageRecipes,
+): Promise<PlatformDriver> {
   if (config.platform === 'kubernetes') {
     const pool =
       config.pool ??
@@ -59,6 +66,15 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
   const { docker, endpoint, engine } = await connectDocker(config.dockerHost);
   const pool = config.pool ?? (await readDockerPool(docker, endpoint));
   logger.info({ endpoint, engine, pool }, `Using ${engine} at ${endpoint}, pool ${pool}`);
+  if (config.imageBuildOnDemand && imageRecipes) {
+    logger.info(
+      'IMAGE_BUILD_ON_DEMAND: a missing bundled session image is built on this engine when a session needs it',
+    );
+  } else if (config.imageBuildOnDemand) {
+    logger.warn(
+      'IMAGE_BUILD_ON_DEMAND is true but this agent has no image recipes (it runs without the repository checkout): a missing image fails its session; build images with `streamspace image build`',
+    );
+  }
   const driver = new DockerDriver({
     docker,
     agentId: config.agentId,
@@ -69,6 +85,7 @@ export async function createDriver(config: AgentConfig, logger: Logger): Promise
     localEngine: endpoint.startsWith('unix:'),
     readyTimeoutMs: config.sessionReadyTimeoutMs,
     logger: logger.child({ component: 'docker' }),
+    ...(config.imageBuildOnDemand && imageRecipes ? { imageRecipes } : {}),
   });
   await driver.prepare();
   return { driver, pool };
@@ -90,7 +107,9 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
       `Created this agent's credential in ${config.credentialFile} (mode 0600); it enrolls with the join token`,
     );
   }
-  const made = options.driver ? { driver: options.driver, pool: config.pool } : await createDriver(config, logger);
+  const made = options.driver
+    ? { driver: options.driver, pool: config.pool }
+    : await createDriver(config, logger, options.imageRecipes);
   const driver = made.driver;
   // A driver made elsewhere belongs to AGENT_POOL, or to no pool (a pool of its own).
   config = { ...config, pool: made.pool };

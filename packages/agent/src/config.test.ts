@@ -126,3 +126,24 @@ test('SESSION_EGRESS: internet by default, none and all accepted, anything else 
   const bad = loadAgentConfig({ ...base, SESSION_EGRESS: 'open' }, { platform: 'docker' });
   assert.deepEqual(!bad.ok && bad.problems, ['SESSION_EGRESS: expected internet, none or all, got "open"']);
 });
+
+test('IMAGE_BUILD_ON_DEMAND: false for a standalone agent, true under `streamspace up`, either overridable', () => {
+  const env = { AGENT_ID: 'a', CONTROL_PLANE_URL: 'ws://cp' };
+  const allInOne = {
+    controlPlaneUrl: 'ws://127.0.0.1:1',
+    agentToken: 't',
+    credentialFile: '/tmp/c',
+    heartbeatIntervalMs: 1000,
+  };
+  const read = (e: Record<string, string>, up: boolean) => {
+    const result = loadAgentConfig({ ...env, ...e }, { platform: 'docker', ...(up ? { allInOne } : {}) });
+    return result.ok ? result.config.imageBuildOnDemand : result.problems;
+  };
+  assert.equal(read({}, false), false);
+  assert.equal(read({}, true), true);
+  assert.equal(read({ IMAGE_BUILD_ON_DEMAND: 'false' }, true), false);
+  assert.equal(read({ IMAGE_BUILD_ON_DEMAND: 'TRUE' }, false), true);
+  assert.deepEqual(read({ IMAGE_BUILD_ON_DEMAND: 'yes' }, false), [
+    'IMAGE_BUILD_ON_DEMAND: expected true or false, got "yes"',
+  ]);
+});

@@ -36,6 +36,8 @@ export interface AgentConfig {
   sessionStorageClass: string | undefined;
   sessionHomeSize: string;
   sessionImagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Docker: build a bundled catalog image a session needs when it is missing (needs the recipes). */
+  imageBuildOnDemand: boolean;
 }
 
 export interface AgentSetting {
@@ -102,6 +104,12 @@ export const AGENT_SETTINGS: AgentSetting[] = [
     defaultText:
       'the first socket that answers: /var/run/docker.sock, /run/podman/podman.sock, /run/streamspace-podman.sock, $XDG_RUNTIME_DIR/podman/podman.sock',
     description: 'Docker Engine or podman API (unix:// or tcp://)',
+  },
+  {
+    env: 'IMAGE_BUILD_ON_DEMAND',
+    defaultText: 'true in `streamspace up`, false elsewhere',
+    description:
+      "Docker: when a session's image is missing and it is one of the bundled session images (streamspace/xterm, firefox-browser, desktop), build it on the engine from the repository's images/ folder, its steps shown as the session's start-up progress; other images are never built. Needs the repository checkout (`streamspace up` and `streamspace agent docker` supply it; an agent without one says so at start)",
   },
   {
     env: 'VNC_ACCESS',
@@ -252,6 +260,10 @@ export function loadAgentConfig(
   if (!['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
     problems.push(`SESSION_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "${pullPolicy}"`);
   }
+  const buildOnDemand = get('IMAGE_BUILD_ON_DEMAND')?.toLowerCase() ?? (defaults.allInOne ? 'true' : 'false');
+  if (!['true', 'false'].includes(buildOnDemand)) {
+    problems.push(`IMAGE_BUILD_ON_DEMAND: expected true or false, got "${buildOnDemand}"`);
+  }
   const config: AgentConfig = {
     agentId: agentId ?? '',
     controlPlaneUrl: controlPlaneUrl ?? '',
@@ -276,6 +288,7 @@ export function loadAgentConfig(
     sessionStorageClass: get('SESSION_STORAGE_CLASS'),
     sessionHomeSize,
     sessionImagePullPolicy: pullPolicy as AgentConfig['sessionImagePullPolicy'],
+    imageBuildOnDemand: buildOnDemand === 'true',
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

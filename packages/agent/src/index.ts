@@ -24,7 +24,8 @@ export {
 } from './drivers/session-driver.js';
 export { readRfbBanner } from './drivers/vnc-probe.js';
 export { connectDocker } from './drivers/docker/docker-connection.js';
-export { DockerDriver } from './drivers/docker/docker-driver.js';
+export { DockerDriver, type DockerDriverOptions } from './drivers/docker/docker-driver.js';
+export { parseBuildStep, type ImageRecipe, type ImageRecipes } from './drivers/docker/image-build.js';
 export { LABELS, containerName, homeVolumeName } from './drivers/docker/labels.js';
 export { demuxLogs } from './drivers/docker/docker-logs.js';
 export { dialRawTunnel, tunnelUrl } from './tunnel/vnc-tunnel.js';

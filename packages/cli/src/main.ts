@@ -17,10 +17,20 @@ Commands:
   image build [name…]        build images: session images (${'xterm, firefox-browser, desktop'}, the
                              default) and control-plane, agent (tagged :latest and the release version)
         [--cache-dir DIR]    reuse/keep built images as archives keyed by recipe hash
+  doctor [--json] [--images NAME,…]
+                             check the container engine, images, ports, database and agents;
+                             prints each problem with the command that fixes it (exit 1 if any)
   help                       this text
 
 ${CLIENT_USAGE}
 Configuration comes from environment variables; README.md lists them all.
+`;
+
+const IMAGE_BUILD_USAGE = `Usage: streamspace image build [name…] [--cache-dir DIR]
+
+Builds the session images (${'xterm, firefox-browser, desktop'}, the default) and control-plane, agent
+with podman or docker; an image whose recipe is unchanged is not rebuilt. --cache-dir DIR keeps and
+reuses built images as archives keyed by recipe hash.
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -52,6 +62,10 @@ switch (command) {
       process.exit(2);
     }
     const args = rest.slice(1);
+    if (args.includes('--help') || args.includes('-h')) {
+      process.stdout.write(IMAGE_BUILD_USAGE);
+      break;
+    }
     const cacheAt = args.indexOf('--cache-dir');
     const cacheDir = cacheAt >= 0 ? args[cacheAt + 1] : undefined;
     const names = args.filter((a, i) => a !== '--cache-dir' && (cacheAt < 0 || i !== cacheAt + 1));
@@ -64,6 +78,9 @@ switch (command) {
     }
     break;
   }
+  case 'doctor':
+    process.exitCode = await (await import('./commands/doctor.js')).runDoctor(rest);
+    break;
   case undefined:
   case 'help':
   case '--help':

@@ -1,5 +1,6 @@
 import { loadAgentConfig, startAgent } from '@streamspace/agent';
 import { onShutdown } from '../signals.js';
+import { catalogRecipes } from '../images/catalog-recipes.js';
 
 const PLATFORMS = ['docker', 'kubernetes'] as const;
 const isPlatform = (name: string | undefined): name is (typeof PLATFORMS)[number] =>
@@ -25,7 +26,7 @@ export async function runAgent(platform: string | undefined): Promise<void> {
   }
   let agent;
   try {
-    agent = await startAgent(loaded.config, { onFatal: () => process.exit(1) });
+    agent = await startAgent(loaded.config, { onFatal: () => process.exit(1), imageRecipes: catalogRecipes() });
   } catch (error) {
     process.stderr.write(`streamspace agent: could not start: ${(error as Error).message}\n`);
     process.exit(1);

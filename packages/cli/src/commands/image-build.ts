@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import {
   ALL_IMAGES,
   IMAGES_DIR,
+  RECIPE_LABEL,
   REPO_ROOT,
   SESSION_IMAGES,
   imageTags,
@@ -12,8 +13,6 @@ import {
 } from '../images/catalog.js';
 import { BUILD_FLAGS, findEngine, run } from '../images/engine.js';
 import { ensureBaseImage, ensureNodeBaseImage } from '../images/base-image.js';
-
-const RECIPE_LABEL = 'io.streamspace.recipe';
 
 export interface ImageBuildOptions {
   names: string[];

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
 import type { ControlPlane } from '@streamspace/control-plane';
 import { onShutdown } from '../signals.js';
+import { catalogRecipes } from '../images/catalog-recipes.js';
 import { startServer } from './server.js';
 
 const RETRY_AGENT_MS = 5000;
@@ -28,6 +29,7 @@ export async function runUp(): Promise<void> {
     (m) => controlPlane.logger.info(m),
   );
 
+  // IMAGE_BUILD_ON_DEMAND defaults to true here (allInOne): a newcomer's first session builds its image.
   const loaded = loadAgentConfig(process.env, {
     platform: 'docker',
     allInOne: {
@@ -47,7 +49,7 @@ export async function runUp(): Promise<void> {
     const tryStart = async () => {
       if (stopping) return;
       try {
-        agent = await startAgent(config);
+        agent = await startAgent(config, { imageRecipes: catalogRecipes() });
         if (stopping) await agent.stop();
         if (warned) process.stdout.write(`Docker agent ${config.agentId} started\n`);
       } catch (error) {

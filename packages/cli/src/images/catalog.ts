@@ -23,6 +23,9 @@ export const isServiceImage = (name: string): name is ServiceImage =>
 
 export const imageTag = (name: string) => `streamspace/${name}:latest`;
 
+/** The label holding an image's recipe hash: an image whose label matches is not rebuilt. */
+export const RECIPE_LABEL = 'io.streamspace.recipe';
+
 /** The release version (the root package.json's), which the Helm chart's appVersion names. */
 export const releaseVersion = (root = REPO_ROOT): string =>
   (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;

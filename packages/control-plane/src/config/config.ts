@@ -122,7 +122,7 @@ export const SETTINGS = {
   sessionStartTimeout: duration(
     'SESSION_START_TIMEOUT',
     5 * 60_000,
-    'How long a session may stay pending or starting before it becomes failed',
+    'How long a session may stay pending, or starting without a progress report from its agent, before it becomes failed',
     100,
   ),
   sessionIdleTimeout: durationOrOff(

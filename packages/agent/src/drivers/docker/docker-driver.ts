@@ -16,6 +16,7 @@ import { VNC_PASSWORD_ENV, newVncPassword, revealVncPassword } from '../../tunne
 import { demuxLogs, lastLines } from './docker-logs.js';
 import { LABELS, containerName, homeVolumeName } from './labels.js';
 import { pullImage } from './image-pull.js';
+import { ImageBuilds, type ImageRecipes } from './image-build.js';
 import type { SessionEgress } from '../session-egress.js';
 import { enforceSessionEgress } from './egress-firewall.js';
 
@@ -32,6 +33,8 @@ export interface DockerDriverOptions {
   localEngine: boolean;
   readyTimeoutMs: number;
   logger: Logger;
+  /** IMAGE_BUILD_ON_DEMAND: the recipes of the images built when a session needs one that is missing. */
+  imageRecipes?: ImageRecipes;
 }
 
 const VNC_PORT_LABEL = 'streamspace.vnc-port';
@@ -55,9 +58,11 @@ export class DockerDriver implements SessionDriver {
   #exitListeners: Array<(sessionId: string, reason: string) => void> = [];
   #events: NodeJS.ReadableStream | undefined;
   #closed = false;
+  readonly #builds: ImageBuilds | undefined;
 
   constructor(private readonly o: DockerDriverOptions) {
     this.#docker = o.docker;
+    this.#builds = o.imageRecipes && new ImageBuilds(o.docker, o.imageRecipes, o.logger);
   }
 
   /** Creates the session network if missing; called once before use. */
@@ -87,7 +92,7 @@ export class DockerDriver implements SessionDriver {
   async start(spec: SessionSpec, progress: ProgressReporter): Promise<VncEndpoint> {
     const name = containerName(spec.sessionId);
     if (!(await this.#inspect(name))) {
-      await pullImage(this.#docker, spec.template, progress);
+      await pullImage(this.#docker, spec.template, progress, this.#builds);
       if (spec.template.persistent_home) await this.#ensureVolume(homeVolumeName(spec.sessionId), spec.sessionId);
       progress({ step: 'container', message: 'creating the container' });
       const definition = buildContainerSpec(spec, this.o, newVncPassword());

@@ -1,14 +1,17 @@
 import type Docker from 'dockerode';
 import { DriverError, type ProgressReporter, type SessionSpec } from '../session-driver.js';
+import type { ImageBuilds } from './image-build.js';
 
 /**
- * Makes sure the template's image is on the host, pulling it with byte progress when it is not.
- * A pull that fails (no registry, no such image) names the image and the command that builds it.
+ * Makes sure the template's image is on the host: built when it is a bundled catalog image and
+ * IMAGE_BUILD_ON_DEMAND gave the driver `builds`, else pulled with byte progress. A pull that fails
+ * (no registry, no such image) names the image and the command that builds it.
  */
 export async function pullImage(
   docker: Docker,
   template: SessionSpec['template'],
   progress: ProgressReporter,
+  builds?: ImageBuilds,
 ): Promise<void> {
   progress({ step: 'image', message: `checking image ${template.image}` });
   try {
@@ -24,6 +27,8 @@ export async function pullImage(
       );
     }
   }
+  // A catalog image is built, not pulled: a registry's image of the same name is someone else's.
+  if (builds && (await builds.build(template.image, progress))) return;
   progress({ step: 'image', message: `pulling image ${template.image}` });
   try {
     const stream = await docker.pull(template.image);

@@ -123,8 +123,16 @@ export function failTimedOutSessions(db: Db, timeoutMs: number) {
       state_changed_at: sql<Date>`NOW()`,
       updated_at: sql<Date>`NOW()`,
     })
-    .where('state', 'in', ['pending', 'starting'])
-    .where('state_changed_at', '<', sql<Date>`NOW() - ${timeoutMs}::double precision * INTERVAL '1 millisecond'`)
+    .where((eb) => {
+      const cutoff = sql<Date>`NOW() - ${timeoutMs}::double precision * INTERVAL '1 millisecond'`;
+      return eb.and([
+        eb('state', 'in', ['pending', 'starting']),
+        eb('state_changed_at', '<', cutoff),
+        // A start its agent still reports progress for (an image being built can take longer than
+        // the timeout) is alive: it times out SESSION_START_TIMEOUT after the last report.
+        eb.or([eb('state', '=', 'pending'), eb('updated_at', '<', cutoff)]),
+      ]);
+    })
     .returning(['id', 'agent_id', 'state_reason'])
     .execute();
 }
