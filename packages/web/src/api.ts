@@ -15,7 +15,15 @@ export interface Template {
   name: string;
   display_name: string;
   description: string;
+  /** A bundled icon's name (served at /icons/<name>.svg) or an https URL; null = the generic icon. */
+  icon: string | null;
+  category: string;
+  tags: string[];
 }
+
+/** Where a template's icon is drawn from. */
+export const templateIconUrl = (icon: string | null): string =>
+  icon === null ? '/icons/app.svg' : icon.startsWith('https://') ? icon : `/icons/${icon}.svg`;
 
 const TOKEN_KEY = 'streamspace-token';
 export const getToken = () => sessionStorage.getItem(TOKEN_KEY);

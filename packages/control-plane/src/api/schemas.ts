@@ -84,6 +84,13 @@ export const UpdateUserRequest = Type.Object(
 );
 export type UpdateUserRequest = Static<typeof UpdateUserRequest>;
 
+/** Icons shipped with the UI (packages/web/public/icons/<name>.svg). */
+export const BUNDLED_TEMPLATE_ICONS = ['app', 'browser', 'code', 'desktop', 'graphics', 'office', 'terminal'] as const;
+// An https URL (the UI's CSP allows https: images) or one of the bundled names.
+const TemplateIcon = Type.Union([
+  Type.Union(BUNDLED_TEMPLATE_ICONS.map((name) => Type.Literal(name))),
+  Type.String({ maxLength: 2000, pattern: '^https://[^\\s]+$' }),
+]);
 const TemplateName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' });
 const TemplatePlatform = Type.Union([Type.Literal('any'), Type.Literal('docker'), Type.Literal('kubernetes')]);
 const TemplateFields = {
@@ -102,6 +109,15 @@ const TemplateFields = {
   max_lifetime: Type.Union([Type.String({ maxLength: 32 }), Type.Null()], {
     description:
       'Overrides SESSION_MAX_LIFETIME for this template, e.g. "8h" or "2d" ("0s" = no limit); null = the setting',
+  }),
+  icon: Type.Union([TemplateIcon, Type.Null()], {
+    description: `A bundled icon (${BUNDLED_TEMPLATE_ICONS.join(', ')}) or an https URL to an image; null = the generic icon`,
+  }),
+  category: Type.String({ minLength: 1, maxLength: 64, description: 'The catalog group the app is listed under' }),
+  tags: Type.Array(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9 +.-]*$' }), {
+    maxItems: 20,
+    uniqueItems: true,
+    description: 'Lowercase words the catalog search matches besides the name and description',
   }),
 };
 
@@ -130,6 +146,9 @@ export const CreateTemplateRequest = Type.Object(
     platform: Type.Optional(TemplateFields.platform),
     idle_timeout: Type.Optional(TemplateFields.idle_timeout),
     max_lifetime: Type.Optional(TemplateFields.max_lifetime),
+    icon: Type.Optional(TemplateFields.icon),
+    category: Type.Optional(TemplateFields.category),
+    tags: Type.Optional(TemplateFields.tags),
   },
   { additionalProperties: false },
 );

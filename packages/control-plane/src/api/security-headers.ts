@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 /**
  * The UI's and the API's security headers. The CSP allows what the UI needs and no more: its own
  * scripts (no inline script, no eval), styles (inline ones too: React and noVNC set style
- * attributes), images from data:/blob: (noVNC's cursor), and connections to its own origin
+ * attributes), images from data:/blob: (noVNC's cursor) and https: (a template's icon may be an
+ * admin-chosen https URL), and connections to its own origin
  * ('self' covers same-origin ws:/wss:, the VNC WebSocket). No framing (clickjacking), no MIME
  * sniffing, no Referer leaving the site. HSTS only when PUBLIC_URL is https: on plain http it would
  * be ignored, and on a localhost it would pin the name to https for every other app.
@@ -12,7 +13,7 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
+  "img-src 'self' data: blob: https:",
   "connect-src 'self'",
   "font-src 'self'",
   "object-src 'none'",

@@ -40,6 +40,10 @@ export interface TemplatesTable {
   /** Overrides of SESSION_IDLE_TIMEOUT / SESSION_MAX_LIFETIME in seconds; null = the setting, 0 = off (0018). */
   idle_timeout_s: ColumnType<number | null, number | null | undefined, number | null>;
   max_lifetime_s: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A bundled icon's name or an https URL; null = the generic icon (0019). */
+  icon: ColumnType<string | null, string | null | undefined, string | null>;
+  category: Generated<string>;
+  tags: Json<string[]>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -13,11 +13,14 @@ export function findTemplateByName(db: Db, name: string): Promise<Template | und
 
 export function insertTemplate(
   db: Db,
-  template: Omit<NewTemplate, 'env'> & { env?: Record<string, string> | undefined },
+  template: Omit<NewTemplate, 'env' | 'tags'> & {
+    env?: Record<string, string> | undefined;
+    tags?: string[] | undefined;
+  },
 ): Promise<Template> {
   return db
     .insertInto('templates')
-    .values({ ...template, env: JSON.stringify(template.env ?? {}) })
+    .values({ ...template, env: JSON.stringify(template.env ?? {}), tags: JSON.stringify(template.tags ?? []) })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -25,6 +28,7 @@ export function insertTemplate(
 export function updateTemplate(db: Db, name: string, changes: TemplateUpdate): Promise<Template | undefined> {
   const set = { ...changes, updated_at: new Date() };
   if (changes.env !== undefined) set.env = JSON.stringify(changes.env);
+  if (changes.tags !== undefined) set.tags = JSON.stringify(changes.tags);
   return db.updateTable('templates').set(set).where('name', '=', name).returningAll().executeTakeFirst();
 }
 
