@@ -118,6 +118,8 @@ async function sources(dir: string): Promise<string[]> {
 test("CI builds images with the README's `npx streamspace`; nothing in .ci, scripts or test runs the CLI's built main.js", async () => {
   const ci = await read('.ci/run');
   assert.match(ci, /^npx streamspace image build /m);
+  // The "Run it" blocks themselves (npm ci && npm start, then the curl walk-through) run as written.
+  assert.match(ci, /^node scripts\/readme-quickstart\.mjs$/m);
   const offenders: string[] = [];
   for (const file of ['.ci/run', ...(await sources('scripts')), ...(await sources('test'))]) {
     if (/dist\/main\.js/.test(await read(file))) offenders.push(relative(root, join(root, file)));
