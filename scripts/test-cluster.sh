@@ -416,6 +416,11 @@ podCIDR: $POD_CIDR
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
 serializeImagePulls: false
+# Secrets (the session's VNC password) are read with a GET when a pod starts, not through a
+# per-secret watch: a watch opened in the moment before the Node authorizer's graph links the new
+# pod to its secret is refused, its reflector backs off, and the container waited minutes in
+# CreateContainerConfigError ("failed to sync secret cache") on this loaded one-node cluster.
+configMapAndSecretChangeDetectionStrategy: Get
 registerNode: true
 maxPods: 110
 # This machine is shared with the tests: never evict pods for its disk or memory.
@@ -519,13 +524,40 @@ EOF
 
 # Watches claims of the class above and creates a hostPath volume for each new one; deletes the
 # volume (and its directory) when its claim is gone, as reclaimPolicy Delete says.
+# Each watch is restarted every minute: the API server ends a watch after 30-60 minutes
+# (--min-request-timeout), after which a single `kubectl get --watch` would quietly provision
+# nothing more; and a fresh watch starts with a full listing, so a volume whose creation failed
+# (an API server busy for a moment) is retried instead of leaving its claim Pending for good.
 cmd_provision() {
-  kctl get pvc -A --watch -o 'custom-columns=NS:.metadata.namespace,NAME:.metadata.name,UID:.metadata.uid,CLASS:.spec.storageClassName,VOLUME:.spec.volumeName,SIZE:.spec.resources.requests.storage' --no-headers |
-    while read -r ns name uid class volume size; do
-      [ "$class" = standard ] && [ "$volume" = "<none>" ] || continue
-      local pv="pvc-$uid"
-      mkdir -p "$STATE/volumes/$pv" && chmod 0777 "$STATE/volumes/$pv"
-      kctl apply -f - >/dev/null <<EOF || true
+  while true; do
+    timeout 60 "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" get pvc -A --watch --no-headers \
+      -o 'custom-columns=NS:.metadata.namespace,NAME:.metadata.name,UID:.metadata.uid,CLASS:.spec.storageClassName,VOLUME:.spec.volumeName,SIZE:.spec.resources.requests.storage' |
+      while read -r ns name uid class volume size; do
+        [ "$class" = standard ] && [ "$volume" = "<none>" ] || continue
+        provision_volume "$ns" "$name" "$uid" "$size"
+      done || true # timeout's exit status (124) must not end the loop under set -e
+    sleep 1
+  done &
+  # Released volumes: the claim was deleted.
+  while true; do
+    timeout 60 "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" get pv -l streamspace.test/provisioned=true --watch \
+      -o 'custom-columns=NAME:.metadata.name,PHASE:.status.phase' --no-headers |
+      while read -r pv phase; do
+        [ "$phase" = Released ] || [ "$phase" = Failed ] || continue
+        kctl delete pv "$pv" --wait=false >/dev/null 2>&1 || true
+        rm -rf "${STATE:?}/volumes/$pv"
+      done || true
+    sleep 1
+  done
+}
+
+# provision_volume NAMESPACE CLAIM UID SIZE: a hostPath PersistentVolume bound to that claim
+# (applying it again is a no-op, so a listing that shows the claim twice does no harm).
+provision_volume() {
+  local ns=$1 name=$2 uid=$3 size=$4 pv="pvc-$3"
+  mkdir -p "$STATE/volumes/$pv" && chmod 0777 "$STATE/volumes/$pv"
+  echo "$(date +%T) provisioning $pv for $ns/$name ($size)"
+  kctl apply -f - >/dev/null <<EOF || echo "$(date +%T) $pv: apply failed; the next listing retries"
 apiVersion: v1
 kind: PersistentVolume
 metadata: {name: $pv, labels: {streamspace.test/provisioned: "true"}}
@@ -537,14 +569,6 @@ spec:
   claimRef: {namespace: $ns, name: $name, uid: $uid}
   hostPath: {path: $STATE/volumes/$pv, type: Directory}
 EOF
-    done &
-  # Released volumes: the claim was deleted.
-  kctl get pv -l streamspace.test/provisioned=true --watch -o 'custom-columns=NAME:.metadata.name,PHASE:.status.phase' --no-headers |
-    while read -r pv phase; do
-      [ "$phase" = Released ] || [ "$phase" = Failed ] || continue
-      kctl delete pv "$pv" --wait=false >/dev/null 2>&1 || true
-      rm -rf "${STATE:?}/volumes/$pv"
-    done
 }
 
 cmd_env() {
