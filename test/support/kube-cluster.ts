@@ -97,6 +97,7 @@ export async function loadImages(...images: string[]): Promise<void> {
  * spec that asks for more than it should is refused at admission.
  */
 export async function createSessionNamespace(name: string): Promise<void> {
+  await deleteAbandonedNamespaces();
   await kubectl(
     ['apply', '-f', '-'],
     JSON.stringify({
@@ -107,10 +108,35 @@ export async function createSessionNamespace(name: string): Promise<void> {
         labels: {
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'latest',
+          [OWNER_LABEL]: String(process.pid),
         },
       },
     }),
   );
+}
+
+const OWNER_LABEL = 'streamspace.test/owner-pid';
+
+/**
+ * Namespaces a test process created and never removed because it was killed (a file that timed
+ * out skips its `after`). Their sessions keep their CPU requests on the one node, so every later
+ * start fails Unschedulable: "Insufficient cpu". The owner's pid is on the namespace; a pid that
+ * is gone means nobody will clean up.
+ */
+async function deleteAbandonedNamespaces(): Promise<void> {
+  const listed = JSON.parse(await kubectl(['get', 'namespaces', '-l', OWNER_LABEL, '-o', 'json'])) as {
+    items: { metadata: { name: string; labels: Record<string, string> } }[];
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  for (const { metadata } of listed.items)
+    if (!alive(Number(metadata.labels[OWNER_LABEL]))) await deleteNamespace(metadata.name);
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
