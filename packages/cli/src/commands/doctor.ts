@@ -17,7 +17,9 @@ Exit code 0 when nothing is wrong, 1 when something is.
 
 /** Every check, in the order a newcomer fixes things: engine and images, ports, database, agents. */
 export async function runChecks(env: Env, images: readonly string[]): Promise<Check[]> {
-  const checks = await engineChecks(env.DOCKER_HOST?.trim() || undefined, images);
+  // Under `streamspace up` (what a newcomer runs) missing images are built on demand unless this is false.
+  const buildsOnDemand = env.IMAGE_BUILD_ON_DEMAND?.trim().toLowerCase() !== 'false';
+  const checks = await engineChecks(env.DOCKER_HOST?.trim() || undefined, images, buildsOnDemand);
   const port = SETTINGS.port.parse(env.PORT);
   const metricsPort = SETTINGS.metricsPort.parse(env.METRICS_PORT);
   const host = SETTINGS.host.parse(env.HOST);

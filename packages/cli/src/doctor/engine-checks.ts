@@ -14,7 +14,11 @@ const ENGINE_FIX =
  * The container engine as the agent finds it (DOCKER_HOST, else the usual sockets), then the
  * session images on it. Without an engine the images cannot be listed, which is a problem too.
  */
-export async function engineChecks(dockerHost: string | undefined, images: readonly string[]): Promise<Check[]> {
+export async function engineChecks(
+  dockerHost: string | undefined,
+  images: readonly string[],
+  buildsOnDemand: boolean,
+): Promise<Check[]> {
   let docker: Docker;
   try {
     // A tcp:// DOCKER_HOST that drops packets would otherwise hold doctor for minutes.
@@ -31,7 +35,7 @@ export async function engineChecks(dockerHost: string | undefined, images: reado
     ]).finally(() => clearTimeout(timer));
     docker = found.docker;
     const engine: Check = { name: 'container engine', status: 'ok', detail: `${found.engine} at ${found.endpoint}` };
-    return [engine, await imageCheck(docker, images)];
+    return [engine, imagesCheck(images, await missingImages(docker, images), buildsOnDemand)];
   } catch (error) {
     // connectDocker's message ends with how to start podman; the fix line says it once, shorter.
     const detail = (error as Error).message.replace(/\. Start podman's with:.*$/s, '');
@@ -47,7 +51,7 @@ export async function engineChecks(dockerHost: string | undefined, images: reado
   }
 }
 
-async function imageCheck(docker: Docker, images: readonly string[]): Promise<Check> {
+async function missingImages(docker: Docker, images: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const name of images) {
     try {
@@ -56,14 +60,26 @@ async function imageCheck(docker: Docker, images: readonly string[]): Promise<Ch
       missing.push(name);
     }
   }
+  return missing;
+}
+
+/**
+ * Missing session images are a problem only when nothing will build them: `streamspace up` builds
+ * a missing bundled image when a session first needs it (IMAGE_BUILD_ON_DEMAND, true there unless
+ * set to false), so for a newcomer who has not started a session yet they are a note.
+ */
+export function imagesCheck(images: readonly string[], missing: readonly string[], buildsOnDemand: boolean): Check {
   if (missing.length === 0) return { name: 'images', status: 'ok', detail: images.map(imageTag).join(', ') };
   const present = images.filter((n) => !missing.includes(n));
+  const found =
+    `missing ${missing.map(imageTag).join(', ')}` +
+    (present.length ? `; present ${present.map(imageTag).join(', ')}` : '');
+  const build = `npx streamspace image build ${missing.join(' ')}`;
+  if (!buildsOnDemand) return { name: 'images', status: 'problem', detail: found, fix: build };
   return {
     name: 'images',
-    status: 'problem',
-    detail:
-      `missing ${missing.map(imageTag).join(', ')}` +
-      (present.length ? `; present ${present.map(imageTag).join(', ')}` : ''),
-    fix: `npx streamspace image build ${missing.join(' ')}`,
+    status: 'note',
+    detail: `${found}; streamspace up builds each when a session first needs it (a few minutes; a standalone agent builds nothing unless IMAGE_BUILD_ON_DEMAND=true)`,
+    fix: build,
   };
 }
