@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait-for.js';
+import { openEvents } from '../support/event-stream.js';
 
 forEachDatabase('personal API tokens and /users/me', (target) => {
   let fresh: FreshDatabase;
@@ -264,6 +265,35 @@ forEachDatabase('personal API tokens and /users/me', (target) => {
     const id = (await cp.api('GET', '/api/v1/users/me', { token: changed.body.token })).body.id as string;
     const [entry] = await audit('user.password_change', id);
     assert.equal(entry?.actor, 'pam');
+  });
+
+  test('revoking a token ends the live-update stream opened with it, on every replica; a logout does not', async () => {
+    const other = await startTestControlPlane(fresh, { env: { REPLICA_ID: 'streams' } });
+    try {
+      const login = await cp.createUser('stella');
+      const created = await createToken(login);
+      const here = await openEvents(cp, created.token);
+      const there = await openEvents(other, created.token);
+      assert.deepEqual([here.status, there.status], [200, 200]);
+      // The owner logging out of the browser ends logins, not the script's token or its streams.
+      assert.equal((await cp.api('POST', '/api/v1/auth/logout', { token: login })).status, 204);
+      const again = await cp.login('stella', 'stella-password');
+      // Another of the user's tokens going away leaves these streams alone.
+      const unrelated = await createToken(again, { name: 'other' });
+      assert.equal((await cp.api('DELETE', `/api/v1/users/me/tokens/${unrelated.id}`, { token: again })).status, 204);
+
+      assert.equal((await cp.api('DELETE', `/api/v1/users/me/tokens/${created.id}`, { token: again })).status, 204);
+      for (const stream of [here, there]) {
+        const text = await stream.ended;
+        assert.match(
+          text,
+          /event: logout\ndata: \{"reason":"revoked","message":"API token \\"script\\" was revoked: create a new one/,
+        );
+        assert.equal(text.match(/event: logout/g)?.length, 1, 'ended once, by the revocation only');
+      }
+    } finally {
+      await other.stop();
+    }
   });
 
   test('a token revoked on one replica is refused on another that had it cached', async () => {

@@ -94,7 +94,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const tokens = new TokenService(secrets.jwtSecret, config.jwtExpiryMs);
   const access = new UserAccess(db, logger.child({ component: 'auth' }), options.userCacheTtlMs);
   await access.start(database);
-  const apiTokens = new ApiTokenAuth(db, access, options.userCacheTtlMs);
+  const apiTokens = new ApiTokenAuth(db, access, logger.child({ component: 'auth' }), options.userCacheTtlMs);
   await apiTokens.start(database);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
 import type { ApiToken, Schema } from '../db/schema.js';
 import type { Database, Unlisten } from '../db/database.js';
 import { findApiTokenByHash, touchApiToken } from '../db/queries/api-tokens.js';
@@ -32,14 +33,19 @@ export class ApiTokenAuth {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly access: UserAccess,
+    private readonly log: Pick<Logger, 'warn'>,
     private readonly ttlMs = USER_CACHE_TTL_MS,
   ) {}
 
   async start(database: Database) {
     this.#unlisten = await database.listen(
       API_TOKENS_CHANNEL,
-      (hash) => this.#cache.delete(hash),
-      () => this.#cache.clear(),
+      (hash) => this.forget(hash),
+      // Notifications sent while the listener was away are lost: re-check every token a stream holds.
+      () => {
+        this.#cache.clear();
+        void this.#endStreamsOfDeadTokens([...this.access.watchedApiTokens()]);
+      },
     );
   }
 
@@ -47,9 +53,27 @@ export class ApiTokenAuth {
     await this.#unlisten?.().catch(() => undefined);
   }
 
-  /** The token was revoked on this replica: stop trusting the cached row now, not after the NOTIFY. */
+  /**
+   * The token changed (revoked here, or on any replica through the NOTIFY): stop trusting the
+   * cached row, and end the live-update and VNC streams opened with it if it no longer holds.
+   */
   forget(tokenHash: string) {
     this.#cache.delete(tokenHash);
+    if (this.access.watchedApiTokens().has(tokenHash)) void this.#endStreamsOfDeadTokens([tokenHash]);
+  }
+
+  async #endStreamsOfDeadTokens(hashes: string[]) {
+    for (const hash of hashes) {
+      try {
+        const row = await findApiTokenByHash(this.db, hash);
+        if (!row) this.access.endApiTokenWatches(hash, `API token deleted: ${CREATE_NEW}`);
+        else if (row.revoked_at)
+          this.access.endApiTokenWatches(hash, `API token "${row.name}" was revoked: ${CREATE_NEW}`);
+      } catch (error) {
+        // The database is away: the streams stay open until the next change or reconnect.
+        this.log.warn({ err: error }, 'could not re-check the API token of open streams');
+      }
+    }
   }
 
   async authenticate(bearer: string, ip: string, log: FastifyBaseLogger): Promise<AuthenticatedUser> {
@@ -80,8 +104,13 @@ export class ApiTokenAuth {
       username: owner.username,
       role: owner.role,
       apiTokenId: row.id,
-      // Streams opened with the token (SSE, VNC) end when it expires or the owner's logins are revoked.
-      grant: { userId: owner.id, tokenVersion: owner.token_version, expiresAt: row.expires_at },
+      // Streams opened with the token (SSE, VNC) end when it is revoked or expires, or its owner is disabled.
+      grant: {
+        userId: owner.id,
+        tokenVersion: owner.token_version,
+        expiresAt: row.expires_at,
+        apiTokenHash: row.token_hash,
+      },
     };
   }
 

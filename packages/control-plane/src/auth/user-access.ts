@@ -18,6 +18,11 @@ export interface Grant {
   userId: string;
   tokenVersion: number;
   expiresAt: Date;
+  /**
+   * Set when the caller used an API token (its SHA-256): the token's own revocation ends its
+   * streams (ApiTokenAuth calls `endApiTokenWatches`), and a logout, which ends logins, does not.
+   */
+  apiTokenHash?: string;
 }
 
 export type GrantCheck =
@@ -115,6 +120,24 @@ export class UserAccess {
     return () => this.#unwatch(watch);
   }
 
+  /** API tokens that open streams were opened with (ApiTokenAuth re-checks them after a lost NOTIFY). */
+  watchedApiTokens(): Set<string> {
+    const hashes = new Set<string>();
+    for (const set of this.#watches.values())
+      for (const w of set) if (w.grant.apiTokenHash) hashes.add(w.grant.apiTokenHash);
+    return hashes;
+  }
+
+  /** The API token was revoked, expired or deleted: end every stream opened with it, saying why. */
+  endApiTokenWatches(apiTokenHash: string, message: string) {
+    for (const set of [...this.#watches.values()])
+      for (const watch of [...set]) {
+        if (watch.grant.apiTokenHash !== apiTokenHash) continue;
+        this.#unwatch(watch);
+        watch.onEnd({ ok: false, reason: 'revoked', message });
+      }
+  }
+
   #unwatch(watch: Watch) {
     clearTimeout(watch.timer);
     const set = this.#watches.get(watch.grant.userId);
@@ -183,7 +206,8 @@ function judge(grant: Grant, user: UserState | undefined): GrantCheck {
   if (user.disabled) {
     return { ok: false, reason: 'disabled', message: 'This account is disabled; ask an administrator' };
   }
-  if (user.token_version !== grant.tokenVersion) {
+  // An API token is not a login: logging out does not end it (its own revocation does).
+  if (!grant.apiTokenHash && user.token_version !== grant.tokenVersion) {
     return {
       ok: false,
       reason: 'revoked',
