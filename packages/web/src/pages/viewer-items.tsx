@@ -7,12 +7,14 @@ import {
   IconMinimize,
   IconPlugConnectedX,
   IconRefresh,
+  IconTypography,
 } from '@tabler/icons-react';
 import { ClipboardPanel } from './viewer-clipboard.js';
 import { DisplayPanel } from './viewer-display.js';
 import { KeysPanel } from './viewer-keys.js';
 import type { ViewerSettings } from './viewer-settings.js';
 import type { ViewerToolbarItem } from './viewer-toolbar.js';
+import { TypingPanel } from './viewer-typing.js';
 
 /** What a toolbar item can see and do. */
 export interface ViewerControls {
@@ -36,6 +38,8 @@ export interface ViewerControls {
 
 const ICON = { size: 20, 'aria-hidden': true } as const;
 const viewOnly = (c: ViewerControls) => c.shareMode === 'view';
+/** A touch screen (tablet, phone): its on-screen keyboard needs a text field to come up. */
+const touchScreen = () => matchMedia('(any-pointer: coarse)').matches;
 
 /**
  * The viewer's toolbar, in order. To add a control, add an entry: `action` for a button, `panel`
@@ -63,6 +67,14 @@ export const VIEWER_TOOLBAR_ITEMS: ViewerToolbarItem<ViewerControls>[] = [
     panel: (c, done) => <KeysPanel rfb={c.connected ? c.rfb : null} done={done} />,
     panelWidth: 220,
     hidden: viewOnly,
+  },
+  {
+    id: 'typing',
+    label: 'Type',
+    icon: <IconTypography {...ICON} />,
+    panel: (c) => <TypingPanel rfb={c.connected ? c.rfb : null} />,
+    panelWidth: 300,
+    hidden: (c) => viewOnly(c) || !touchScreen(),
   },
   {
     id: 'display',

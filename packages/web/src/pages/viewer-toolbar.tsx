@@ -129,7 +129,8 @@ export function ViewerToolbar<C>({
           }
         }}
       >
-        <Group gap={4} wrap="nowrap">
+        {/* On a phone the indicator takes a row of its own above the buttons. */}
+        <Group gap={4} wrap="wrap" justify="center">
           {children}
           {visible.map((item) => {
             const label = resolve(item.label, controls);
