@@ -227,6 +227,18 @@ test('desktop: types without a click, toolbar by keyboard with visible focus, cl
   assert.deepEqual(await seriousAccessibilityViolations(page), [], 'axe: viewer with its toolbar out');
   await screenshot(page, 'viewer-desktop');
 
+  // Fullscreen: the whole viewer goes fullscreen, and its panels still show there.
+  await page.getByRole('button', { name: 'Fullscreen' }).click();
+  await page.waitForFunction(() => document.fullscreenElement?.matches('.viewer-page'));
+  await page.getByRole('button', { name: 'Clipboard' }).click();
+  assert.ok(
+    await page.evaluate(() => document.fullscreenElement!.contains(document.querySelector('[data-viewer-panel]'))),
+    'the panel is inside the fullscreen element',
+  );
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Exit fullscreen' }).click();
+  await page.waitForFunction(() => document.fullscreenElement === null);
+
   // Disconnect: back to the sessions page.
   await page.getByRole('button', { name: 'Disconnect' }).click();
   await page.waitForFunction(() => location.hash === '#/');

@@ -18,7 +18,7 @@ import './viewer.css';
  */
 export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareToken?: string }) {
   const screen = useRef<HTMLDivElement>(null);
-  const page = useRef<HTMLElement>(null);
+  const [page, setPage] = useState<HTMLElement | null>(null);
   const connection = useViewerConnection(screen, sessionId, shareToken);
   const { status, setStatus, shared, live, starting, warning } = connection;
   const connected = status === 'connected';
@@ -63,8 +63,7 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
       saveSettings(next);
     },
     fullscreen,
-    toggleFullscreen: () =>
-      void (document.fullscreenElement ? document.exitFullscreen() : page.current?.requestFullscreen()),
+    toggleFullscreen: () => void (document.fullscreenElement ? document.exitFullscreen() : page?.requestFullscreen()),
     reconnect: connection.reconnect,
     disconnect: () => {
       live?.rfb.disconnect();
@@ -73,8 +72,14 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
   };
 
   return (
-    <main className="viewer-page" ref={page}>
-      <ViewerToolbar items={VIEWER_TOOLBAR_ITEMS} controls={controls} pinned={!connected} focusRemote={focusRemote}>
+    <main className="viewer-page" ref={setPage}>
+      <ViewerToolbar
+        items={VIEWER_TOOLBAR_ITEMS}
+        controls={controls}
+        pinned={!connected}
+        focusRemote={focusRemote}
+        portalTarget={page}
+      >
         <ConnectionIndicator status={status} stats={stats} />
         {shared && (
           <Badge color="orange" variant="light" data-share-mode={shared.mode} className="viewer-share-badge">

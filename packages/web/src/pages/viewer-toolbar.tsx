@@ -40,12 +40,15 @@ export function ViewerToolbar<C>({
   controls,
   pinned,
   focusRemote,
+  portalTarget,
   children,
 }: {
   items: ViewerToolbarItem<C>[];
   controls: C;
   pinned: boolean;
   focusRemote: () => void;
+  /** Where panels and tooltips render: inside the element that goes fullscreen, or they would not show there. */
+  portalTarget: HTMLElement | null;
   /** Shown first in the bar: the connection indicator and badges. */
   children?: ReactNode;
 }) {
@@ -97,6 +100,7 @@ export function ViewerToolbar<C>({
   };
 
   const visible = items.filter((item) => !item.hidden?.(controls));
+  const portal = portalTarget ? { target: portalTarget } : undefined;
   return (
     <>
       {!shown && (
@@ -135,7 +139,7 @@ export function ViewerToolbar<C>({
           {visible.map((item) => {
             const label = resolve(item.label, controls);
             const button = (
-              <Tooltip label={label} key={item.id} disabled={open === item.id}>
+              <Tooltip label={label} key={item.id} disabled={open === item.id} portalProps={portal}>
                 <ActionIcon
                   ref={(element) =>
                     void (element ? buttons.current.set(item.id, element) : buttons.current.delete(item.id))
@@ -162,6 +166,7 @@ export function ViewerToolbar<C>({
                 // Escape: back to its button (Mantine also calls onClose whenever `opened` turns false).
                 onDismiss={() => close(item.id, 'button')}
                 closeOnClickOutside={false}
+                portalProps={portal}
                 trapFocus
                 returnFocus={false}
                 position="bottom"
