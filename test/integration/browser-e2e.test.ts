@@ -4,7 +4,13 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
-import { canvasShowsDesktop as showsDesktop, launchChromium, statusesUntilConnected } from '../support/browser.js';
+import {
+  canvasShowsDesktop as showsDesktop,
+  copyFromXterm,
+  launchChromium,
+  pasteIntoXterm,
+  statusesUntilConnected,
+} from '../support/browser.js';
 import { containerName, type RunningAgent } from '@streamspace/agent';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
 import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
@@ -97,43 +103,15 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
   assert.ok(written);
   await page.screenshot({ path: `${ARTIFACTS}viewer.png` });
 
-  // Paste in: text sent from the viewer's clipboard field becomes the session's clipboard and
-  // PRIMARY selection (Xvnc sets both), which a middle click pastes into the terminal. Xvnc fetches
-  // the text from the browser only when xterm asks for it (RFB extended clipboard), so the paste can
-  // land after the Enter that follows the click: the command ends in `;`, so pastes that pile up on
-  // one line still run, each writing the same file, whichever Enter comes after them.
-  const box = (await page.locator('.screen canvas').boundingBox())!;
-  await page.fill('input[aria-label=Clipboard]', 'echo pasted-in-42 > /tmp/paste;');
-  await page.press('input[aria-label=Clipboard]', 'Enter');
-  await page.click('.screen canvas');
-  await waitFor(
-    'the pasted command ran in the container',
-    async () => {
-      // xterm asks Xvnc for PRIMARY, which asks the browser: the first click may come too early.
-      await page.mouse.click(box.x + 200, box.y + 200, { button: 'middle' });
-      await page.keyboard.press('Enter');
-      return (await execIn(docker, containerName(sessionId), 'cat /tmp/paste 2>/dev/null')).trim() === 'pasted-in-42';
-    },
-    15_000,
-    500,
+  // The clipboard both ways, through the viewer's clipboard panel.
+  const remoteFile = async (path: string) =>
+    (await execIn(docker, containerName(sessionId), `cat ${path} 2>/dev/null`)).trim();
+  await pasteIntoXterm(
+    page,
+    'echo pasted-in-42 > /tmp/paste;',
+    async () => (await remoteFile('/tmp/paste')) === 'pasted-in-42',
   );
-
-  // Copy out: a selection in the session (xterm puts it on CLIPBOARD, Xvnc sends it to viewers)
-  // lands in the viewer's clipboard field. Ctrl+C first abandons a paste that arrived after the
-  // last Enter, which would otherwise prefix the command below.
-  await page.keyboard.press('Control+C');
-  await page.keyboard.type('clear; echo copyme12345');
-  await page.keyboard.press('Enter');
-  await waitFor(
-    'a selection in the session reaches the viewer',
-    async () => {
-      // `clear` leaves the echoed word alone on the terminal's first line; double-click it.
-      await page.mouse.dblclick(box.x + 40, box.y + 9);
-      return (await page.locator('input[aria-label=Clipboard]').inputValue()).includes('copyme12345');
-    },
-    15_000,
-    500,
-  );
+  await copyFromXterm(page, 'copyme12345');
 
   await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, { body: { state: 'stopped' } });
   await page.waitForFunction(
@@ -141,7 +119,7 @@ test('log in, start xterm from the catalog, watch it reach running, use it in th
     null,
     { timeout: 20_000 },
   );
-  assert.ok(await page.locator('button', { hasText: 'Reconnect' }).isVisible());
+  assert.ok(await page.getByRole('button', { name: 'Reconnect' }).isVisible(), 'the toolbar stays out with Reconnect');
 });
 
 test('the viewer says "agent offline" when the agent goes away and reconnects by itself when it is back', async () => {

@@ -70,7 +70,7 @@ test('the owner shares view-only; a second user opens the link, logs in, sees th
     timeout: 30_000,
   });
   assert.equal(new URL(guest.url()).hash, new URL(link).hash, 'back on the share link after logging in');
-  assert.match((await guest.locator('.badge').textContent()) ?? '', /^view only · alice’s desktop$/);
+  assert.match((await guest.locator('[data-share-mode]').textContent()) ?? '', /^view only · alice’s desktop$/);
   await waitFor('desktop pixels on the guest’s canvas', () => canvasShowsDesktop(guest), 20_000, 100);
 
   // The owner sees who is watching through the share, then revokes it: the guest's viewer closes.

@@ -1,221 +1,118 @@
-import { useEffect, useRef, useState } from 'react';
-import RFB from '@novnc/novnc';
-import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
-import { api, ApiError, watchSessions, type IdleWarning, type Session } from '../api.js';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Alert, Badge, Button, Paper } from '@mantine/core';
+import { api } from '../api.js';
 import { SessionProgress } from './session-progress.js';
-import { viewerWaits } from '@streamspace/protocol/session-state-groups';
-
-/** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
-interface ShareTicket {
-  path: string;
-  session_id: string;
-  mode: 'view' | 'control';
-  owner: string;
-}
-
-/** Waits between reconnection attempts: quick at first (a replica restart), then every 5 s while
- * the session's agent is away (its pool takes it over within the heartbeat timeout). */
-const BACKOFF_MS = [500, 1000, 2000, 3000, 5000];
+import { useViewerConnection } from './viewer-connection.js';
+import { ConnectionIndicator } from './viewer-indicator.js';
+import { VIEWER_TOOLBAR_ITEMS, type ViewerControls } from './viewer-items.js';
+import { applySettings, loadSettings, saveSettings, type ViewerSettings } from './viewer-settings.js';
+import { watchStats, type ViewerStats } from './viewer-stats.js';
+import { ViewerToolbar } from './viewer-toolbar.js';
+import './viewer.css';
 
 /**
- * The desktop in the tab: noVNC drives a WebSocket we open ourselves, so the close code and reason
- * the control plane sends ("session stopped", "agent offline", …) can be shown. When the stream
- * can come back (protocol's vnc-close says which closes those are) it reconnects by itself with a
- * new ticket, showing "reconnecting…"; a click is needed only after a final close.
- * Opening a hibernated session resumes it (PATCH state running), shows its start-up progress and
- * connects once it runs. An idle warning from the live-update stream shows a banner whose "Keep
- * working" button counts as activity. With `shareToken` it is a share's guest: every ticket comes
- * from redeeming the link again, with the share's mode; the guest cannot read or resume the session.
+ * The desktop in the tab, filling the window: the remote screen (noVNC, see viewer-connection.ts
+ * for connecting, reconnecting and resuming), the auto-hiding toolbar over it (viewer-toolbar.tsx,
+ * its items in viewer-items.tsx), the idle warning whose "Keep working" counts as activity, and
+ * start-up progress while a resumed session starts. With `shareToken` it is a share's guest.
  */
 export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareToken?: string }) {
   const screen = useRef<HTMLDivElement>(null);
-  const rfbRef = useRef<RFB | null>(null);
-  const [status, setStatus] = useState('connecting…');
-  /** Set when joined through a share link: its mode and whose desktop it is. */
-  const [shared, setShared] = useState<{ mode: 'view' | 'control'; owner: string; sessionId: string } | null>(null);
-  /** The session shown: the route's, or the one a share link opened (known once redeemed). */
-  const liveId = sessionId ?? shared?.sessionId;
-  const [attempt, setAttempt] = useState(0);
+  const [page, setPage] = useState<HTMLElement | null>(null);
+  const connection = useViewerConnection(screen, sessionId, shareToken);
+  const { status, setStatus, shared, live, starting, warning } = connection;
+  const connected = status === 'connected';
+  const [settings, setSettings] = useState<ViewerSettings>(loadSettings);
   const [clipboard, setClipboard] = useState('');
-  /** The session while it starts (resumed here); undefined once it runs. */
-  const [starting, setStarting] = useState<Session | undefined>();
-  const [warning, setWarning] = useState<IdleWarning | undefined>();
-  /** Set while a resumed or starting session is waited for. */
-  const waiting = useRef(false);
+  const [stats, setStats] = useState<ViewerStats | undefined>();
+  const [fullscreen, setFullscreen] = useState(false);
 
-  // Live updates: start-up progress while resuming, connecting once running, idle warnings.
+  // Settings reach each new connection and every change reaches the live one (noVNC applies them
+  // without reconnecting).
   useEffect(() => {
-    // A share's guest hears only idle warnings (the owner's session updates are not theirs).
-    if (!liveId) return;
-    const controller = new AbortController();
-    watchSessions(
-      (session) => {
-        if (session.id !== liveId) return;
-        if (session.state === 'running') {
-          setStarting(undefined);
-          if (waiting.current) {
-            waiting.current = false;
-            setAttempt((n) => n + 1); // it was waited for: connect now
-          }
-        } else if (session.state === 'pending' || session.state === 'starting') setStarting(session);
-        if (session.state !== 'running') setWarning(undefined);
-      },
-      controller.signal,
-      (idle) => idle.session_id === liveId && setWarning(idle),
-    );
-    return () => controller.abort();
-  }, [liveId]);
+    if (live) applySettings(live.rfb, settings, !shareToken);
+  }, [live, settings, shareToken]);
 
   useEffect(() => {
-    let rfb: RFB | undefined;
-    let cancelled = false;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let failures = 0;
+    if (!live || !connected) return setStats(undefined);
+    return watchStats(live.rfb, live.socket, setStats);
+  }, [live, connected]);
 
-    const reconnectLater = (why: string) => {
-      const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!;
-      failures += 1;
-      setStatus(`reconnecting… (${why})`);
-      retry = setTimeout(() => void connect(), delay);
-    };
+  useEffect(() => {
+    if (connection.remoteClipboard) setClipboard(connection.remoteClipboard.text);
+  }, [connection.remoteClipboard]);
 
-    /** A ticket was refused: whether to wait for the session or give up depends on its state. */
-    const onTicketRefused = async (error: unknown) => {
-      const status = error instanceof ApiError ? error.status : 0; // 0: the network, not the server
-      // A share's guest cannot read the session; the redeem answer says its state, and it may come back.
-      if (status === 409 && shareToken) return reconnectLater((error as Error).message);
-      if (status === 409) {
-        const session = await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
-        if (session && viewerWaits(session.state)) return reconnectLater(`session is ${session.state}`);
-        return setStatus(`disconnected: session is ${session?.state ?? 'gone'}`);
-      }
-      if (status === 0 || status >= 500) return reconnectLater((error as Error).message);
-      setStatus(`cannot connect: ${(error as Error).message}`);
-    };
+  useEffect(() => {
+    const onChange = () => setFullscreen(document.fullscreenElement !== null);
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, []);
 
-    const connect = async () => {
-      if (cancelled) return;
-      // A hibernated session is resumed by opening it; one starting is waited for (the live
-      // updates above connect it once it runs).
-      const current = shareToken
-        ? undefined
-        : await api<Session>('GET', `/api/v1/sessions/${sessionId}`).catch(() => undefined);
-      if (cancelled) return;
-      if (current?.state === 'hibernated') {
-        setStatus('resuming…');
-        waiting.current = true;
-        try {
-          setStarting(await api<Session>('PATCH', `/api/v1/sessions/${sessionId}`, { state: 'running' }));
-        } catch (error) {
-          setStatus(`cannot resume: ${(error as Error).message}`);
-        }
-        return;
-      }
-      if (current?.state === 'pending' || current?.state === 'starting') {
-        setStatus('starting…');
-        waiting.current = true;
-        setStarting(current);
-        return;
-      }
-      let path: string;
-      let viewOnly = false;
-      try {
-        if (shareToken) {
-          const joined = await api<ShareTicket>('POST', `/api/v1/shares/${shareToken}/connect`);
-          ({ path } = joined);
-          viewOnly = joined.mode === 'view';
-          setShared({ mode: joined.mode, owner: joined.owner, sessionId: joined.session_id });
-        } else ({ path } = await api<{ path: string }>('POST', `/api/v1/sessions/${sessionId}/connect`));
-      } catch (error) {
-        if (!cancelled) await onTicketRefused(error);
-        return;
-      }
-      if (cancelled) return;
-      const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`, [
-        'binary',
-      ]);
-      socket.addEventListener('close', (event) => {
-        if (cancelled) return;
-        const reason = event.reason || `code ${event.code}`;
-        // The agent, a replica or the network went away, not the session: come back by itself.
-        if (vncCloseIsRetryable(event.code)) reconnectLater(reason);
-        else setStatus(`disconnected: ${reason}`);
-      });
-      // A previous RFB removed its canvas when its socket closed; this one brings a new one.
-      rfb = new RFB(screen.current!, socket);
-      rfb.scaleViewport = true;
-      // A convenience only: the proxy drops a view-only guest's input whatever noVNC sends.
-      rfb.viewOnly = viewOnly;
-      // A guest does not resize the owner's desktop to their window (a control guest's request would still reach it).
-      rfb.resizeSession = !shareToken;
-      rfb.addEventListener('connect', () => {
-        failures = 0;
-        setStatus('connected');
-      });
-      rfb.addEventListener('clipboard', (event) => {
-        const text = (event as CustomEvent<{ text: string }>).detail.text;
-        setClipboard(text);
-        void navigator.clipboard?.writeText(text).catch(() => undefined);
-      });
-      rfbRef.current = rfb;
-    };
+  const focusRemote = useCallback(() => live?.rfb.focus({ preventScroll: true }), [live]);
 
-    void connect();
-    return () => {
-      cancelled = true;
-      clearTimeout(retry);
-      rfb?.disconnect();
-      rfbRef.current = null;
-    };
-  }, [sessionId, shareToken, attempt]);
+  const controls: ViewerControls = {
+    sessionId: connection.liveId,
+    rfb: live?.rfb ?? null,
+    connected,
+    shareMode: shared?.mode,
+    clipboard,
+    setClipboard,
+    settings,
+    changeSettings: (next) => {
+      setSettings(next);
+      saveSettings(next);
+    },
+    fullscreen,
+    toggleFullscreen: () => void (document.fullscreenElement ? document.exitFullscreen() : page?.requestFullscreen()),
+    reconnect: connection.reconnect,
+    disconnect: () => {
+      live?.rfb.disconnect();
+      location.hash = '#/';
+    },
+  };
 
   return (
-    <main className="viewer">
-      <header>
-        <a href="#/">← Sessions</a>
+    <main className="viewer-page" ref={setPage}>
+      <ViewerToolbar
+        items={VIEWER_TOOLBAR_ITEMS}
+        controls={controls}
+        pinned={!connected}
+        focusRemote={focusRemote}
+        portalTarget={page}
+      >
+        <ConnectionIndicator status={status} stats={stats} />
         {shared && (
-          <span className="badge" data-share-mode={shared.mode}>
+          <Badge color="orange" variant="light" data-share-mode={shared.mode} className="viewer-share-badge">
             {shared.mode === 'view' ? 'view only' : 'shared control'} · {shared.owner}’s desktop
-          </span>
+          </Badge>
         )}
-        <span className="status" role="status">
-          {status}
-        </span>
-        {status.startsWith('disconnected') || status.startsWith('cannot') ? (
-          <button onClick={() => (setStatus('connecting…'), setAttempt((n) => n + 1))}>Reconnect</button>
-        ) : null}
-        <button onClick={() => void screen.current?.requestFullscreen()}>Fullscreen</button>
-        <input
-          aria-label="Clipboard"
-          value={clipboard}
-          onChange={(e) => setClipboard(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && rfbRef.current?.clipboardPasteFrom(clipboard)}
-          placeholder="clipboard: type and press Enter to send"
-        />
-      </header>
+      </ViewerToolbar>
       {starting ? (
-        <p className="starting">
+        <Paper className="viewer-starting" p="md" shadow="md" withBorder>
           <SessionProgress session={starting} />
-        </p>
+        </Paper>
       ) : null}
       {warning ? (
-        <div className="banner" role="alert">
+        <Alert className="viewer-alert" color="yellow" title="Idle session" withCloseButton={false}>
           This session hibernates at {new Date(warning.hibernate_at).toLocaleTimeString()} ({warning.reason}).{' '}
           {/* A view-only guest's input is no activity; only the owner or a control viewer can keep it awake. */}
           {shared?.mode !== 'view' && (
-            <button
+            <Button
+              size="xs"
+              mt="xs"
+              display="block"
               onClick={() =>
-                void api('POST', `/api/v1/sessions/${liveId}/activity`)
-                  .then(() => setWarning(undefined))
+                void api('POST', `/api/v1/sessions/${connection.liveId}/activity`)
+                  .then(() => connection.dismissWarning())
                   .catch((error: Error) => setStatus(`keep working failed: ${error.message}`))
               }
             >
               Keep working
-            </button>
+            </Button>
           )}
-        </div>
+        </Alert>
       ) : null}
-      <div className="screen" ref={screen} />
+      <div className="screen viewer-screen" ref={screen} />
     </main>
   );
 }
