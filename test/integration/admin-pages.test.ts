@@ -151,6 +151,8 @@ test("the template form shows the server's message on the field it concerns, and
   );
   assert.match(await describedBy(page, 'Memory (MB)'), /body\.memory_limit_mb must be >= 64/);
   assert.equal(await memory.evaluate((input) => input === document.activeElement), true, 'focus moved to the field');
+  assert.deepEqual(await seriousAccessibilityViolations(page), [], 'the open form, with an error shown');
+  await screenshot(page, 'admin-template-form-desktop');
 
   await memory.fill('2048');
   await field('Icon').click();
@@ -175,6 +177,24 @@ test("the template form shows the server's message on the field it concerns, and
   const saved = (await cp.api('GET', '/api/v1/templates/gimp')).body;
   assert.equal(saved.icon, 'https://example.com/gimp.svg');
   assert.deepEqual(saved.tags, ['graphics']);
+
+  // Editing opens the same form filled in; a server-side refusal (a reserved variable) lands on env.
+  await row.getByRole('button', { name: 'Edit gimp' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit gimp' });
+  assert.equal(await edit.getByRole('textbox', { name: 'Memory (MB)', exact: true }).inputValue(), '2048');
+  await edit.getByRole('button', { name: 'Add variable' }).click();
+  await edit.getByRole('textbox', { name: 'Variable 1 name' }).fill('VNC_PASSWORD');
+  await edit.getByRole('textbox', { name: 'Variable 1 value' }).fill('guessable');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.getByRole('alert').filter({ hasText: 'VNC_PASSWORD is reserved' }).waitFor();
+  await edit.getByRole('textbox', { name: 'Variable 1 name' }).fill('HOME_URL');
+  await edit.getByRole('switch', { name: 'Persistent home' }).check();
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.waitFor({ state: 'detached' });
+  await row.locator('td', { hasText: 'persistent home' }).waitFor();
+  const edited = (await cp.api('GET', '/api/v1/templates/gimp')).body;
+  assert.deepEqual(edited.env, { HOME_URL: 'guessable' });
+  assert.equal(edited.persistent_home, true);
   await page.close();
 });
 

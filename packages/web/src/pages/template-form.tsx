@@ -17,6 +17,7 @@ import {
   Textarea,
   Fieldset,
 } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconPlus, IconTrash } from '@tabler/icons-react';
 import { ApiError, BUNDLED_ICONS, api, templateIconUrl } from '../api.js';
 import {
@@ -56,6 +57,7 @@ export function TemplateForm({
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const phone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
 
   const set = <K extends keyof TemplateFormValues>(key: K, value: TemplateFormValues[K]) => {
     setValues((v) => ({ ...v, [key]: value }));
@@ -98,7 +100,8 @@ export function TemplateForm({
       onClose={onClose}
       title={creating ? 'Add a template' : `Edit ${template.name}`}
       size="xl"
-      fullScreen={false}
+      // A phone gets the whole screen: the form is long.
+      fullScreen={phone}
       closeButtonProps={{ 'aria-label': 'Close the template form' }}
     >
       <form onSubmit={(e) => void submit(e)} noValidate aria-label={creating ? 'Add a template' : 'Edit template'}>
