@@ -204,18 +204,22 @@ test('an admin adds a user on the users page, and that user sees no admin links'
 
 test('an admin adds, edits and removes a template on the templates page, and the catalog follows', async () => {
   await page.goto(`${cp.url}/#/templates`);
-  await page.fill('form input[aria-label=Name]', 'gimp');
-  await page.fill('form input[aria-label="Display name"]', 'GIMP');
-  await page.fill('form input[aria-label=Image]', 'streamspace/gimp:latest');
-  await page.click('button:has-text("Add template")');
+  // The form opens in a dialog; its fields are labelled (Mantine selects are comboboxes).
+  const form = page.getByRole('dialog');
+  const field = (name: string) => form.getByRole('textbox', { name, exact: true });
+  await page.getByRole('button', { name: 'Add template' }).click();
+  await field('Name').fill('gimp');
+  await field('Display name').fill('GIMP');
+  await field('Image').fill('streamspace/gimp:latest');
+  await form.getByRole('button', { name: 'Add template' }).click();
   const row = page.locator('tr[data-template-row=gimp]');
   await row.waitFor();
 
-  await row.locator('button', { hasText: 'Edit' }).click();
-  await row.locator('input[aria-label="Display name"]').fill('GIMP image editor');
-  await row.locator('input[aria-label="Memory MB"]').fill('2048');
-  await row.locator('input[name=persistent_home]').check();
-  await row.locator('button', { hasText: 'Save' }).click();
+  await row.getByRole('button', { name: 'Edit gimp' }).click();
+  await field('Display name').fill('GIMP image editor');
+  await field('Memory (MB)').fill('2048');
+  await form.getByRole('switch', { name: 'Persistent home' }).check();
+  await form.getByRole('button', { name: 'Save' }).click();
   await row.locator('td', { hasText: 'GIMP image editor' }).waitFor();
   const saved = (await cp.api('GET', '/api/v1/templates/gimp')).body;
   assert.equal(saved.display_name, 'GIMP image editor');
@@ -226,7 +230,8 @@ test('an admin adds, edits and removes a template on the templates page, and the
   await page.goto(cp.url);
   await page.locator('li[data-template=gimp]', { hasText: 'GIMP image editor' }).waitFor();
   await page.goto(`${cp.url}/#/templates`);
-  await page.locator('tr[data-template-row=gimp] button', { hasText: 'Remove' }).click();
+  await page.getByRole('button', { name: 'Remove gimp' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove template' }).click();
   await page.locator('tr[data-template-row=gimp]').waitFor({ state: 'detached' });
   assert.equal((await cp.api('GET', '/api/v1/templates/gimp')).status, 404);
 });

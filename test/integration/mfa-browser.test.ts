@@ -77,8 +77,12 @@ test("an admin resets the user's two-factor from the Users page", async () => {
   await logIn('admin', ADMIN_PASSWORD);
   await page.locator('a[href="#/users"]').click();
   const reset = page.getByRole('button', { name: 'Reset two-factor of grace' });
-  page.once('dialog', (dialog) => void dialog.accept());
   await reset.click();
+  // Destructive: the page asks first, in a dialog naming the action.
+  await page
+    .getByRole('dialog', { name: 'Reset two-factor of grace?' })
+    .getByRole('button', { name: 'Reset two-factor' })
+    .click();
   await reset.waitFor({ state: 'detached' });
   const row = await cp.cp.database.db
     .selectFrom('audit_log')

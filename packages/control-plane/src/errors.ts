@@ -22,8 +22,12 @@ export class NotFoundError extends ApiError {
 }
 
 export class BadRequestError extends ApiError {
-  constructor(message: string) {
+  /** `field`, when the problem is one field's value: a form shows the message beside that field. */
+  readonly extra: { field?: string };
+
+  constructor(message: string, field?: string) {
     super(400, 'bad_request', message);
+    this.extra = field === undefined ? {} : { field };
   }
 }
 

@@ -21,6 +21,10 @@ export interface Template {
   tags: string[];
 }
 
+/** The icons shipped in public/icons, as the API accepts them (control-plane api/schemas.ts
+ * BUNDLED_TEMPLATE_ICONS; a name the server does not know comes back as a 400 on `icon`). */
+export const BUNDLED_ICONS = ['app', 'browser', 'code', 'desktop', 'graphics', 'office', 'terminal'] as const;
+
 /** Where a template's icon is drawn from. */
 export const templateIconUrl = (icon: string | null): string =>
   icon === null ? '/icons/app.svg' : icon.startsWith('https://') ? icon : `/icons/${icon}.svg`;
@@ -34,6 +38,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** On a 400 about one field: its name in the request body (`memory_limit_mb`, `env.PATH`, `tags.1`). */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -47,11 +53,11 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = response.status === 204 ? undefined : await response.json().catch(() => undefined);
   if (!response.ok) {
-    const { error, message } = (data ?? {}) as { error?: string; message?: string };
+    const { error, message, field } = (data ?? {}) as { error?: string; message?: string; field?: string };
     if (response.status === 401) setToken(null);
     // MFA_REQUIRED: until two-factor is set up the server refuses everything else; go set it up.
     if (error === 'mfa_enrollment_required') location.hash = '#/account';
-    throw new ApiError(response.status, message ?? response.statusText);
+    throw new ApiError(response.status, message ?? response.statusText, field);
   }
   return data as T;
 }

@@ -13,7 +13,8 @@ import { Account } from './pages/Account.js';
 import { Users } from './pages/Users.js';
 import { Templates } from './pages/Templates.js';
 import { Audit } from './pages/Audit.js';
-import { theme } from './ui/theme.js';
+import { Dashboard } from './pages/Dashboard.js';
+import { contrastResolver, theme } from './ui/theme.js';
 import './style.css';
 
 /** Hash routes: #/login, #/ (catalog and sessions), #/view/<session id>, #/share/<link token>, #/agents, #/users, #/templates, #/audit (admins). */
@@ -36,6 +37,7 @@ function App() {
   // A share link: signed out, the login page stands in and returns here (pages/login-mfa.tsx signIn).
   const share = /^\/share\/([A-Za-z0-9_-]{1,100})$/.exec(route);
   if (share) return <Viewer key={share[1]} shareToken={share[1]!} />;
+  if (route === '/admin') return <Dashboard />;
   if (route === '/agents') return <Agents />;
   if (route === '/users') return <Users />;
   if (route === '/templates') return <Templates />;
@@ -46,7 +48,7 @@ function App() {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="auto">
+    <MantineProvider theme={theme} cssVariablesResolver={contrastResolver} defaultColorScheme="auto">
       <Notifications position="top-right" />
       <App />
     </MantineProvider>

@@ -19,6 +19,7 @@ import { shareRoutes } from './routes/shares.js';
 import { sessionEventRoutes } from './routes/session-events.js';
 import { sessionActivityRoutes } from './routes/session-activity.js';
 import { auditRoutes } from './routes/audit.js';
+import { adminRoutes } from './routes/admin.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { serveWebUi } from './web-ui.js';
 import { installSecurityHeaders } from './security-headers.js';
@@ -91,6 +92,7 @@ export async function buildApp(
   shareRoutes(app, ctx, publicUrl);
   sessionActivityRoutes(app, ctx);
   auditRoutes(app, ctx);
+  adminRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);
   await serveWebUi(app);
   return app;

@@ -1,9 +1,11 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { describeValidation } from './validation-error.js';
 import { ApiError, BadRequestError, DatabaseUnavailableError, isDatabaseUnavailable } from '../errors.js';
 
 /**
- * Every error becomes `{error, message}` with the right status here and nowhere else. Messages say
+ * Every error becomes `{error, message}` (plus `field` when a 400 concerns one field) with the right
+ * status here and nowhere else. Messages say
  * what was wrong and what to do; stack traces stay in the log.
  */
 export function installErrorHandling(app: FastifyInstance) {
@@ -34,12 +36,8 @@ export function installErrorHandling(app: FastifyInstance) {
         .send({ error: error.code, message: error.message, ...(error as { extra?: object }).extra });
     }
     if ('validation' in error && error.validation) {
-      const first = error.validation[0];
-      const field = `${error.validationContext ?? 'request'}${first?.instancePath ?? ''}`.replaceAll('/', '.');
-      const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-      const allowed = (first?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
-      const detail = `${first?.message ?? 'is invalid'}${extra ? ` (${extra})` : ''}${allowed ? `: ${allowed.join(', ')}` : ''}`;
-      return reply.code(400).send({ error: 'invalid_request', message: `${field} ${detail}` });
+      const { field, message } = describeValidation(error.validationContext ?? 'request', error.validation);
+      return reply.code(400).send({ error: 'invalid_request', message, ...(field === undefined ? {} : { field }) });
     }
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -9,6 +9,12 @@ const JsonObject = Type.Record(Type.String(), Type.Unknown());
 export const ErrorBody = Type.Object({
   error: Type.String({ description: 'machine-readable code' }),
   message: Type.String({ description: 'what was wrong and what to do' }),
+  field: Type.Optional(
+    Type.String({
+      description:
+        'on a 400 about one field: its name in the request body (or query), dotted for nested ones, e.g. "memory_limit_mb" or "env.PATH"',
+    }),
+  ),
 });
 
 /** 429 from POST /sessions: the limit and the sessions holding it. */
@@ -36,6 +42,9 @@ export const UserBody = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
   mfa_enabled: Type.Optional(Type.Boolean({ description: 'two-factor (TOTP) is on; in the admin user list' })),
+  active_api_tokens: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'API tokens not revoked and not expired; in the admin user list' }),
+  ),
 });
 
 /** The caller's own user, and how they sign in (the Account page offers a password form or not). */

@@ -23,6 +23,7 @@ export function templateLimitColumns(body: Partial<Record<Field, string | null>>
     if (ms === undefined || ms % 1000 !== 0 || ms / 1000 > MAX_S)
       throw new BadRequestError(
         `${field}: expected a duration in whole seconds up to 365d like 30m, 8h or 2d ("0s" turns it off, null uses the setting), got ${JSON.stringify(value)}`,
+        field,
       );
     columns[FIELDS[field]] = ms / 1000;
   }

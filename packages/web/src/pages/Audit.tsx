@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Button, Code, Group, Paper, SimpleGrid, Skeleton, Table, Text, TextInput } from '@mantine/core';
+import { IconDownload, IconFilter } from '@tabler/icons-react';
 import { api, getToken } from '../api.js';
 import { AdminPage } from './admin-page.js';
 
@@ -101,57 +103,77 @@ export function Audit() {
   };
 
   return (
-    <AdminPage title="Audit log" error={error}>
-      <form className="inline" onSubmit={apply} aria-label="Filter the audit log">
-        <input name="actor" placeholder="actor (username or id)" aria-label="Actor" />
-        <input name="action" placeholder="action (auth.* for a prefix)" aria-label="Action" />
-        <input name="target_type" placeholder="target type" aria-label="Target type" />
-        <input name="target_id" placeholder="target id" aria-label="Target id" />
-        <label>
-          From <input name="since" type="datetime-local" step="1" aria-label="From" />
-        </label>
-        <label>
-          To <input name="until" type="datetime-local" step="1" aria-label="To" />
-        </label>
-        <button type="submit">Apply filters</button>
-        <button type="button" onClick={() => exportAs('csv')}>
-          Export CSV
-        </button>
-        <button type="button" onClick={() => exportAs('jsonl')}>
-          Export JSON lines
-        </button>
-      </form>
-      <table className="agents audit" aria-label="Audit log" aria-busy={busy}>
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Target</th>
-            <th>Address</th>
-            <th>Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e) => (
-            <tr key={e.id} data-action={e.action}>
-              <td title={e.at}>{new Date(e.at).toLocaleString()}</td>
-              <td title={e.actor_user_id ?? ''}>{e.actor}</td>
-              <td>{e.action}</td>
-              <td>{target(e)}</td>
-              <td>{e.ip ?? '–'}</td>
-              <td>
-                <code>{details(e)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {!busy && entries.length === 0 && <p>No entries match.</p>}
+    <AdminPage title="Audit log" description="Who did what, to what, from where." error={error}>
+      <Paper withBorder p="md">
+        <form onSubmit={apply} aria-label="Filter the audit log">
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm">
+            <TextInput name="actor" label="Actor" description="username or user id" />
+            <TextInput name="action" label="Action" description="e.g. auth.login; auth.* for a prefix" />
+            <TextInput name="target_type" label="Target type" description="user, session, template, agent …" />
+            <TextInput name="target_id" label="Target id" />
+            <TextInput name="since" type="datetime-local" step={1} label="From" description="local time" />
+            <TextInput name="until" type="datetime-local" step={1} label="To" description="local time" />
+          </SimpleGrid>
+          <Group mt="md" gap="sm">
+            <Button type="submit" leftSection={<IconFilter size={16} aria-hidden />}>
+              Apply filters
+            </Button>
+            <Button
+              variant="default"
+              leftSection={<IconDownload size={16} aria-hidden />}
+              onClick={() => exportAs('csv')}
+            >
+              Export CSV
+            </Button>
+            <Button
+              variant="default"
+              leftSection={<IconDownload size={16} aria-hidden />}
+              onClick={() => exportAs('jsonl')}
+            >
+              Export JSON lines
+            </Button>
+          </Group>
+        </form>
+      </Paper>
+      {/* Focusable, so keyboard users can scroll the wide table sideways on a phone. */}
+      <Table.ScrollContainer minWidth={900} type="native" tabIndex={0}>
+        <Table striped verticalSpacing="xs" aria-label="Audit log" aria-busy={busy}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Time</Table.Th>
+              <Table.Th>Actor</Table.Th>
+              <Table.Th>Action</Table.Th>
+              <Table.Th>Target</Table.Th>
+              <Table.Th>Address</Table.Th>
+              <Table.Th>Details</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {entries.map((e) => (
+              <Table.Tr key={e.id} data-action={e.action}>
+                <Table.Td title={e.at}>{new Date(e.at).toLocaleString()}</Table.Td>
+                <Table.Td title={e.actor_user_id ?? ''}>{e.actor}</Table.Td>
+                <Table.Td>
+                  <Code>{e.action}</Code>
+                </Table.Td>
+                <Table.Td>{target(e)}</Table.Td>
+                <Table.Td>{e.ip ?? '–'}</Table.Td>
+                <Table.Td style={{ overflowWrap: 'anywhere' }}>
+                  <Code>{details(e)}</Code>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {busy && entries.length === 0 && <Skeleton height={120} />}
+      {!busy && entries.length === 0 && <Text c="dimmed">No entries match.</Text>}
       {cursor && (
-        <button type="button" disabled={busy} onClick={() => void load(params, cursor)}>
-          Load more
-        </button>
+        <Group justify="center">
+          <Button variant="default" loading={busy} onClick={() => void load(params, cursor)}>
+            Load more
+          </Button>
+        </Group>
       )}
     </AdminPage>
   );

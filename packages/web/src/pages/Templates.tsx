@@ -1,157 +1,169 @@
-import { useState, type FormEvent } from 'react';
-import { api } from '../api.js';
+import { useState } from 'react';
+import { Badge, Button, Card, Group, Image, Stack, Table, Text } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
+import { IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
+import { api, templateIconUrl } from '../api.js';
 import { AdminPage, useAdminList } from './admin-page.js';
+import { useConfirm } from './confirm-action.js';
+import { TemplateForm } from './template-form.js';
+import type { AdminTemplate } from './template-fields.js';
 
-interface Template {
-  name: string;
-  display_name: string;
-  description: string;
-  image: string;
-  cpu_limit: number;
-  memory_limit_mb: number;
-  platform: string;
-  persistent_home: boolean;
-  idle_timeout: string | null;
-  max_lifetime: string | null;
-}
-
-/** An empty override field means "use the setting" (null); anything else is a duration like 30m. */
-const override = (value: FormDataEntryValue | null) =>
-  String(value ?? '').trim() === '' ? null : String(value).trim();
-
-/** The editable fields, read from a form whose inputs carry these names. */
-function fieldsOf(form: HTMLFormElement) {
-  const data = new FormData(form);
-  return {
-    display_name: String(data.get('display_name')),
-    description: String(data.get('description') ?? ''),
-    image: String(data.get('image')),
-    cpu_limit: Number(data.get('cpu_limit')),
-    memory_limit_mb: Number(data.get('memory_limit_mb')),
-    persistent_home: data.get('persistent_home') === 'on',
-    idle_timeout: override(data.get('idle_timeout')),
-    max_lifetime: override(data.get('max_lifetime')),
-  };
-}
+const resources = (t: AdminTemplate) =>
+  [
+    `${t.cpu_limit} cores, ${t.memory_limit_mb} MB`,
+    t.persistent_home && 'persistent home',
+    t.idle_timeout !== null && `idle timeout ${t.idle_timeout}`,
+    t.max_lifetime !== null && `max lifetime ${t.max_lifetime}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 
 /** Admin: the app catalog — add, edit and remove templates. */
 export function Templates() {
-  const { items: templates, error, run: guard } = useAdminList<Template>('/api/v1/templates');
-  const [editing, setEditing] = useState<string | null>(null);
-  const create = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    void guard(() => api('POST', '/api/v1/templates', { name: new FormData(form).get('name'), ...fieldsOf(form) }));
-    form.reset();
+  const { items: templates, loaded, error, run } = useAdminList<AdminTemplate>('/api/v1/templates');
+  const { ask, dialog } = useConfirm();
+  // `editing`: undefined = form closed, null = a new template. `formKey` remounts the form per opening.
+  const [editing, setEditing] = useState<AdminTemplate | null | undefined>(undefined);
+  const [formKey, setFormKey] = useState(0);
+  const phone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
+  const open = (template: AdminTemplate | null) => {
+    setFormKey((k) => k + 1);
+    setEditing(template);
   };
-  const save = (event: FormEvent<HTMLFormElement>, name: string) => {
-    event.preventDefault();
-    const fields = fieldsOf(event.currentTarget);
-    void guard(async () => {
-      await api('PATCH', `/api/v1/templates/${name}`, fields);
-      setEditing(null);
-    });
+  const remove = async (t: AdminTemplate) => {
+    if (
+      await ask(
+        `Remove ${t.display_name}?`,
+        'It leaves the catalog; sessions already started from it keep running.',
+        'Remove template',
+      )
+    )
+      await run(() => api('DELETE', `/api/v1/templates/${encodeURIComponent(t.name)}`));
   };
-  return (
-    <AdminPage title="Templates" error={error}>
-      <form className="inline" onSubmit={create}>
-        <input name="name" placeholder="name (e.g. gimp)" required pattern="[a-z0-9][a-z0-9-]*" aria-label="Name" />
-        <TemplateInputs />
-        <button type="submit">Add template</button>
-      </form>
-      <table className="agents">
-        <tbody>
-          {templates.map((t) =>
-            editing === t.name ? (
-              <tr key={t.name} data-template-row={t.name}>
-                <td colSpan={5}>
-                  <form className="inline" onSubmit={(event) => save(event, t.name)}>
-                    <strong>{t.name}</strong>
-                    <TemplateInputs template={t} />
-                    <button type="submit">Save</button>
-                    <button type="button" onClick={() => setEditing(null)}>
-                      Cancel
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ) : (
-              <tr key={t.name} data-template-row={t.name}>
-                <td>{t.display_name}</td>
-                <td>{t.image}</td>
-                <td>
-                  {t.cpu_limit} cores, {t.memory_limit_mb} MB{t.persistent_home ? ', persistent home' : ''}
-                  {t.idle_timeout !== null && `, idle timeout ${t.idle_timeout}`}
-                  {t.max_lifetime !== null && `, max lifetime ${t.max_lifetime}`}
-                </td>
-                <td>{t.platform}</td>
-                <td>
-                  <button onClick={() => setEditing(t.name)}>Edit</button>{' '}
-                  <button onClick={() => void guard(() => api('DELETE', `/api/v1/templates/${t.name}`))}>Remove</button>
-                </td>
-              </tr>
-            ),
-          )}
-        </tbody>
-      </table>
-    </AdminPage>
+  const actions = (t: AdminTemplate) => (
+    <Group gap="xs" wrap="nowrap">
+      <Button
+        size="xs"
+        variant="default"
+        leftSection={<IconPencil size={14} aria-hidden />}
+        aria-label={`Edit ${t.name}`}
+        onClick={() => open(t)}
+      >
+        Edit
+      </Button>
+      <Button
+        size="xs"
+        variant="light"
+        color="red"
+        leftSection={<IconTrash size={14} aria-hidden />}
+        aria-label={`Remove ${t.name}`}
+        onClick={() => void remove(t)}
+      >
+        Remove
+      </Button>
+    </Group>
   );
-}
+  const icon = (t: AdminTemplate) => <Image src={templateIconUrl(t.icon)} alt="" w={32} h={32} fit="contain" />;
+  const tags = (t: AdminTemplate) => (
+    <Group gap={4}>
+      <Badge variant="outline" radius="sm" color="gray">
+        {t.category}
+      </Badge>
+      {t.tags.map((tag) => (
+        <Badge key={tag} variant="light" radius="sm" color="gray" tt="none">
+          {tag}
+        </Badge>
+      ))}
+    </Group>
+  );
 
-function TemplateInputs({ template }: { template?: Template }) {
   return (
-    <>
-      <input
-        name="display_name"
-        placeholder="display name"
-        required
-        aria-label="Display name"
-        defaultValue={template?.display_name}
-      />
-      <input
-        name="description"
-        placeholder="description"
-        aria-label="Description"
-        defaultValue={template?.description}
-      />
-      <input name="image" placeholder="image" required aria-label="Image" defaultValue={template?.image} />
-      <input
-        name="cpu_limit"
-        type="number"
-        step="0.1"
-        min="0.1"
-        defaultValue={template?.cpu_limit ?? 1}
-        aria-label="CPU cores"
-      />
-      <input
-        name="memory_limit_mb"
-        type="number"
-        min="64"
-        defaultValue={template?.memory_limit_mb ?? 1024}
-        aria-label="Memory MB"
-      />
-      <label>
-        <input name="persistent_home" type="checkbox" defaultChecked={template?.persistent_home ?? false} /> persistent
-        home
-      </label>
-      <label>
-        Idle timeout{' '}
-        <input
-          name="idle_timeout"
-          placeholder="setting (e.g. 30m, 0s = never)"
-          pattern="(\d+d)?(\d+(\.\d+)?(ms|s|m|h))*"
-          defaultValue={template?.idle_timeout ?? ''}
+    <AdminPage
+      title="Templates"
+      description="The app catalog: what users can start, and with which limits."
+      error={error}
+      actions={
+        <Button data-add-template leftSection={<IconPlus size={16} aria-hidden />} onClick={() => open(null)}>
+          Add template
+        </Button>
+      }
+    >
+      {dialog}
+      {editing !== undefined && (
+        <TemplateForm
+          key={formKey}
+          template={editing}
+          opened
+          onClose={() => setEditing(undefined)}
+          onSaved={() => {
+            setEditing(undefined);
+            void run();
+          }}
         />
-      </label>
-      <label>
-        Max lifetime{' '}
-        <input
-          name="max_lifetime"
-          placeholder="setting (e.g. 8h, 2d, 0s = none)"
-          pattern="(\d+d)?(\d+(\.\d+)?(ms|s|m|h))*"
-          defaultValue={template?.max_lifetime ?? ''}
-        />
-      </label>
-    </>
+      )}
+      {loaded && templates.length === 0 && <Text c="dimmed">No templates yet: add the first app.</Text>}
+      {phone ? (
+        <Stack gap="sm">
+          {templates.map((t) => (
+            <Card key={t.name} withBorder data-template-row={t.name}>
+              <Group wrap="nowrap" mb="xs">
+                {icon(t)}
+                <div>
+                  <Text fw={600}>{t.display_name}</Text>
+                  <Text size="xs" c="dimmed">
+                    {t.name} · {t.platform}
+                  </Text>
+                </div>
+              </Group>
+              {tags(t)}
+              <Text size="sm" mt="xs" style={{ overflowWrap: 'anywhere' }}>
+                {t.image}
+              </Text>
+              <Text size="sm" c="dimmed" mb="sm">
+                {resources(t)}
+              </Text>
+              {actions(t)}
+            </Card>
+          ))}
+        </Stack>
+      ) : (
+        <Table.ScrollContainer minWidth={900}>
+          <Table verticalSpacing="sm" striped aria-label="Templates">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>App</Table.Th>
+                <Table.Th>Category and tags</Table.Th>
+                <Table.Th>Image</Table.Th>
+                <Table.Th>Resources</Table.Th>
+                <Table.Th>Platform</Table.Th>
+                <Table.Th>Actions</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {templates.map((t) => (
+                <Table.Tr key={t.name} data-template-row={t.name}>
+                  <Table.Td>
+                    <Group wrap="nowrap" gap="sm">
+                      {icon(t)}
+                      <div>
+                        <Text fw={600}>{t.display_name}</Text>
+                        <Text size="xs" c="dimmed">
+                          {t.name}
+                        </Text>
+                      </div>
+                    </Group>
+                  </Table.Td>
+                  <Table.Td>{tags(t)}</Table.Td>
+                  <Table.Td style={{ overflowWrap: 'anywhere' }}>{t.image}</Table.Td>
+                  <Table.Td>{resources(t)}</Table.Td>
+                  <Table.Td>{t.platform}</Table.Td>
+                  <Table.Td>{actions(t)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </AdminPage>
   );
 }

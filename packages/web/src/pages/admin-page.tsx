@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Alert, Group, Stack, Text, Title } from '@mantine/core';
+import { IconAlertCircle } from '@tabler/icons-react';
 import { api } from '../api.js';
 
 /**
@@ -7,34 +9,62 @@ import { api } from '../api.js';
  */
 export function useAdminList<T>(path: string) {
   const [items, setItems] = useState<T[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const run = useCallback(
     (action: () => Promise<unknown> = async () => undefined) => {
       setError(null);
       return action().then(
-        () => api<T[]>('GET', path).then(setItems),
+        () =>
+          api<T[]>('GET', path).then((list) => {
+            setItems(list);
+            setLoaded(true);
+          }),
         (e: Error) => setError(e.message),
       );
     },
     [path],
   );
   useEffect(() => void run(), [run]);
-  return { items, error, run };
+  return { items, loaded, error, run };
 }
 
-export function AdminPage({ title, error, children }: { title: string; error: string | null; children: ReactNode }) {
+/** An admin page inside the app shell (which has the navigation): its title, what it is for, the
+ * last error the API gave, and the page itself. */
+export function AdminPage({
+  title,
+  description,
+  error,
+  actions,
+  children,
+}: {
+  title: string;
+  description?: string;
+  error: string | null;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
   return (
-    <main>
-      <header>
-        <h1>{title}</h1>
-        <a href="#/">← Sessions</a>
-      </header>
+    <Stack gap="md" p={{ base: 'xs', sm: 'md' }} maw={1400} mx="auto">
+      <Group justify="space-between" align="flex-end" wrap="wrap">
+        <div>
+          <Title order={1} size="h2">
+            {title}
+          </Title>
+          {description && (
+            <Text c="dimmed" size="sm">
+              {description}
+            </Text>
+          )}
+        </div>
+        {actions}
+      </Group>
       {error && (
-        <p role="alert" className="error">
+        <Alert color="red" variant="light" title="The server refused" icon={<IconAlertCircle aria-hidden />}>
           {error}
-        </p>
+        </Alert>
       )}
       {children}
-    </main>
+    </Stack>
   );
 }

@@ -26,6 +26,7 @@ function refuseReservedEnv(env: Record<string, string> | undefined) {
   if (reserved)
     throw new BadRequestError(
       `env: ${reserved} is reserved (VNC_* and STREAMSPACE_* are set by StreamSpace); choose another name`,
+      'env',
     );
 }
 

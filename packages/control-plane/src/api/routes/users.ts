@@ -10,6 +10,7 @@ import {
   updateUser,
 } from '../../db/queries/users.js';
 import { usersWithTotp } from '../../db/queries/mfa.js';
+import { activeApiTokenCounts } from '../../db/queries/admin-overview.js';
 import { caller, requireAdmin } from '../../auth/authenticate.js';
 import { auditRequest } from '../audit-request.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError } from '../../errors.js';
@@ -45,7 +46,12 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async () => {
       const withMfa = await usersWithTotp(ctx.db);
-      return (await listUsers(ctx.db)).map((u) => ({ ...publicUser(u), mfa_enabled: withMfa.has(u.id) }));
+      const tokens = await activeApiTokenCounts(ctx.db);
+      return (await listUsers(ctx.db)).map((u) => ({
+        ...publicUser(u),
+        mfa_enabled: withMfa.has(u.id),
+        active_api_tokens: tokens.get(u.id) ?? 0,
+      }));
     },
   );
 
