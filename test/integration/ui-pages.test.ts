@@ -122,6 +122,20 @@ for (const viewport of ['desktop', 'phone'] as const) {
   });
 }
 
+test('dark theme: the apps page passes axe in the dark colour scheme too', async () => {
+  const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme: 'dark' });
+  try {
+    const page = await context.newPage();
+    await logIn(page);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.mantineColorScheme), 'dark');
+    await page.locator('img[src="/icons/terminal.svg"]').first().waitFor();
+    await assertAccessible(page, 'apps, dark');
+    await screenshot(page, 'apps-dark-desktop');
+  } finally {
+    await context.close();
+  }
+});
+
 test('keyboard: Tab reaches the navigation and the user menu, each with a visible focus ring', async () => {
   const { context, page } = await newPage('desktop');
   try {
@@ -233,6 +247,8 @@ test('start from a card: progress in place, then the viewer opens on the running
     const card = page.locator('li[data-template=xterm]');
     const recorder = await recordStartupSteps(page, 'li[data-template=xterm]');
     await card.getByRole('button', { name: 'Start Terminal' }).click();
+    await card.getByRole('progressbar', { name: 'start-up progress' }).waitFor();
+    await screenshot(page, 'apps-starting-desktop');
     await page.waitForFunction(() => /^#\/view\/[0-9a-f-]{36}$/.test(location.hash), null, { timeout: 90_000 });
     const sessionId = new URL(page.url()).hash.slice('#/view/'.length);
     const steps = await recorder.steps();
@@ -250,7 +266,10 @@ test('start from a card: progress in place, then the viewer opens on the running
     const toast = page.getByRole('alert').filter({ hasText: refused.body.message as string });
     await toast.waitFor();
     assert.match((await toast.textContent()) ?? '', /Terminal could not start/);
+    await assertAccessible(page, 'apps with a toast');
     await screenshot(page, 'apps-toast-desktop');
+    await toast.getByRole('button', { name: 'Dismiss message' }).click();
+    await toast.waitFor({ state: 'detached' });
 
     // My sessions: the card with state, agent and region, updated live; Delete asks first.
     await page.getByRole('link', { name: 'My sessions' }).click();

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Alert, Badge, Button, Code, Group, NativeSelect, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Box, Button, Code, Group, NativeSelect, Table, Text, TextInput } from '@mantine/core';
 import { api } from '../api.js';
 import { AccountSection } from './account-section.js';
 import { RevokeButton, TableHead } from '../ui/table-parts.js';
@@ -148,6 +148,7 @@ export function MyApiTokens() {
           </Group>
         </Alert>
       )}
+      <Box mt="md" />
       <TokenTable
         caption="Your API tokens"
         tokens={items}
