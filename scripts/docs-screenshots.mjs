@@ -24,12 +24,12 @@ const SCREENSHOTS = [
 const missing = SCREENSHOTS.filter(([, artifact]) => !existsSync(`${root}test-artifacts/${artifact}`));
 if (missing.length > 0) {
   for (const [, artifact, test] of missing)
-    console.error(
-      `test-artifacts/${artifact} is missing: run \`node scripts/run-tests.mjs test/dist/integration/${test}.test.js\` (after npm run build) first`,
+    process.stderr.write(
+      `test-artifacts/${artifact} is missing: run \`node scripts/run-tests.mjs test/dist/integration/${test}.test.js\` (after npm run build) first\n`,
     );
   process.exit(1);
 }
 for (const [name, artifact] of SCREENSHOTS) {
   copyFileSync(`${root}test-artifacts/${artifact}`, `${root}docs/${name}`);
-  console.log(`docs/${name} ← test-artifacts/${artifact}`);
+  process.stdout.write(`docs/${name} ← test-artifacts/${artifact}\n`);
 }
