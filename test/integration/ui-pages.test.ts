@@ -7,7 +7,7 @@ import { launchChromium } from '../support/browser.js';
 import { recordStartupSteps } from '../support/startup-steps.js';
 import { screenshot, seriousAccessibilityViolations, VIEWPORTS } from '../support/page-checks.js';
 import { PGLITE, type FreshDatabase } from '../support/databases.js';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait-for.js';
 import { removeAgentResources, requireContainerEngine, startDockerAgent } from '../support/podman.js';
 
@@ -290,6 +290,26 @@ test('start from a card: progress in place, then the viewer opens on the running
     const confirm = page.getByRole('dialog', { name: 'Delete Terminal?' });
     await confirm.getByRole('button', { name: 'Delete session' }).click();
     await mine.waitFor({ state: 'detached', timeout: 30_000 });
+  } finally {
+    await context.close();
+  }
+});
+
+test("an admin's My sessions lists their own sessions, not every user's", async () => {
+  const others = (await cp.api('GET', '/api/v1/sessions')).body as Array<{ user: string }>;
+  assert.ok(
+    others.some((s) => s.user === USER),
+    'the API shows the admin every session (here dana’s failed one)',
+  );
+  const { context, page } = await newPage('desktop');
+  try {
+    await page.goto(cp.url);
+    await page.locator('input[name=username]').fill('admin');
+    await page.locator('input[name=password]').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('link', { name: 'My sessions' }).click();
+    await page.getByText('No sessions', { exact: true }).waitFor();
+    assert.equal(await page.locator('li[data-session]').count(), 0);
   } finally {
     await context.close();
   }

@@ -4,6 +4,7 @@ import type { SessionStateName } from '@streamspace/protocol/session-state-group
 export interface Session {
   id: string;
   user: string;
+  user_id: string;
   template: string;
   state: SessionStateName;
   state_reason: string | null;

@@ -7,6 +7,7 @@ import { Empty } from '../ui/empty-state.js';
 import { PageHeader } from '../ui/page-header.js';
 import { toastError } from '../ui/toasts.js';
 import { useLiveSessions } from '../ui/use-live-sessions.js';
+import { useMe } from '../ui/app-shell.js';
 import { CatalogCard } from './catalog-card.js';
 
 const ALL = '';
@@ -31,7 +32,7 @@ export function Catalog() {
   // template name → the session its card started (kept while it starts, and after it fails).
   const [started, setStarted] = useState<Record<string, string>>({});
   const [requesting, setRequesting] = useState<Record<string, boolean>>({});
-  const { sessions, upsert } = useLiveSessions();
+  const { sessions, upsert } = useLiveSessions(useMe()?.id);
 
   useEffect(() => {
     api<Template[]>('GET', '/api/v1/templates').then(setTemplates, (error) => {

@@ -7,12 +7,13 @@ import { CardGridSkeleton } from '../ui/loading.js';
 import { PageHeader } from '../ui/page-header.js';
 import { withErrorToast } from '../ui/toasts.js';
 import { useLiveSessions } from '../ui/use-live-sessions.js';
+import { useMe } from '../ui/app-shell.js';
 import { SessionCard } from './session-card.js';
 import { ShareDialog } from './share-dialog.js';
 
 /** My sessions (`#/sessions`): a card per session, kept current by the live stream. */
 export function MySessions() {
-  const { sessions, upsert } = useLiveSessions();
+  const { sessions, upsert } = useLiveSessions(useMe()?.id);
   const [templates, setTemplates] = useState<Template[]>([]);
   const [sharing, setSharing] = useState<string | null>(null);
   // The ages on the cards move on without any server event.

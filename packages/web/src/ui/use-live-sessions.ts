@@ -3,25 +3,36 @@ import { api, watchSessions, type Session } from '../api.js';
 import { toastError } from './toasts.js';
 
 /**
- * The caller's sessions, loaded once and then kept current by the server's live stream (the page
- * never polls). `upsert` also takes answers of the caller's own requests, which may arrive first.
+ * The sessions of `ownerId` (the signed-in user: an admin's API and stream carry everyone's, and
+ * "My sessions" means theirs), loaded once and then kept current by the server's live stream (the
+ * page never polls). `upsert` also takes answers of the caller's own requests, which may arrive
+ * first. Null until loaded, and while the owner is not known yet.
  */
-export function useLiveSessions() {
+export function useLiveSessions(ownerId: string | undefined) {
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const upsert = useCallback(
     (session: Session) =>
-      setSessions((list) => {
-        const rest = (list ?? []).filter((s) => s.id !== session.id);
-        return session.state === 'deleted'
-          ? rest
-          : [session, ...rest].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-      }),
-    [],
+      session.user_id !== ownerId
+        ? undefined
+        : setSessions((list) => {
+            const rest = (list ?? []).filter((s) => s.id !== session.id);
+            return session.state === 'deleted'
+              ? rest
+              : [session, ...rest].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+          }),
+    [ownerId],
   );
   useEffect(() => {
+    if (ownerId === undefined) return;
     const controller = new AbortController();
     api<Session[]>('GET', '/api/v1/sessions').then(
-      (list) => setSessions((seen) => mergeLoaded(list, seen)),
+      (list) =>
+        setSessions((seen) =>
+          mergeLoaded(
+            list.filter((s) => s.user_id === ownerId),
+            seen,
+          ),
+        ),
       (error) => {
         setSessions((seen) => seen ?? []);
         toastError(error, 'Could not load your sessions');
@@ -29,7 +40,7 @@ export function useLiveSessions() {
     );
     watchSessions(upsert, controller.signal);
     return () => controller.abort();
-  }, [upsert]);
+  }, [ownerId, upsert]);
   return { sessions, upsert };
 }
 
