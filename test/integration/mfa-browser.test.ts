@@ -33,11 +33,17 @@ const logIn = async (username: string, password: string) => {
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
 };
+/** Log out sits in the user menu of the shell's header. */
+const logOut = async () => {
+  await page.getByRole('button', { name: 'User menu' }).click();
+  await page.getByRole('menuitem', { name: 'Log out' }).click();
+};
 
 test('enroll on the Account page, log out, log in with password and code', async () => {
   await page.goto(cp.url);
   await logIn('grace', 'grace-password');
-  await page.locator('a[href="#/account"]').click();
+  await page.getByRole('button', { name: 'User menu' }).click();
+  await page.getByRole('menuitem', { name: 'Account' }).click();
   await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
   const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
   await qr.waitFor();
@@ -55,14 +61,14 @@ test('enroll on the Account page, log out, log in with password and code', async
     .waitFor();
 
   await page.getByRole('link', { name: 'Continue to StreamSpace' }).click();
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut();
   await page.locator('input[name=username]').waitFor();
   await logIn('grace', 'grace-password');
   const codeField = page.getByLabel('Authentication code');
   await codeField.waitFor();
   await codeField.fill(await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.locator('a[href="#/account"]').waitFor();
+  await page.getByRole('button', { name: 'User menu' }).waitFor();
   const audit = await cp.cp.database.db
     .selectFrom('audit_log')
     .select(['action', 'details'])
@@ -73,7 +79,7 @@ test('enroll on the Account page, log out, log in with password and code', async
 });
 
 test("an admin resets the user's two-factor from the Users page", async () => {
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut();
   await logIn('admin', ADMIN_PASSWORD);
   await page.locator('a[href="#/users"]').click();
   const reset = page.getByRole('button', { name: 'Reset two-factor of grace' });

@@ -76,7 +76,7 @@ async function signInWithSso(page: Page, login: string) {
 /** Waits for a signed-in page (home, or the one named by its heading), and asks the API who that is. */
 async function signedInAs(page: Page, cp: TestControlPlane, heading?: string) {
   await (
-    heading ? page.getByRole('heading', { name: heading }) : page.getByRole('button', { name: 'Log out' })
+    heading ? page.getByRole('heading', { name: heading }) : page.getByRole('button', { name: 'User menu' })
   ).waitFor();
   const token = await page.evaluate(() => sessionStorage.getItem('streamspace-token'));
   assert.ok(token, 'the UI holds a login token');

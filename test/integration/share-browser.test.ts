@@ -55,6 +55,7 @@ test('the owner shares view-only; a second user opens the link, logs in, sees th
   );
 
   const owner = await signedIn('alice');
+  await owner.getByRole('link', { name: 'My sessions' }).click();
   const card = owner.locator(`li[data-session="${sessionId}"]`);
   await card.locator('button', { hasText: 'Share' }).click();
   const dialog = owner.getByRole('dialog', { name: 'Share session' });

@@ -30,7 +30,9 @@ interface AxeViolation {
  * violations, each as one readable line, so a failing assertion says which rule and which element.
  */
 export async function seriousAccessibilityViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource() });
+  // Evaluated through the DevTools protocol, not as a <script> tag: the UI's Content-Security-Policy
+  // (script-src 'self') rightly refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource());
   const violations = await page.evaluate(async () => {
     const axe = (
       window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: AxeViolation[] }> } }

@@ -4,12 +4,26 @@ import type { SessionStateName } from '@streamspace/protocol/session-state-group
 export interface Session {
   id: string;
   user: string;
+  user_id: string;
   template: string;
   state: SessionStateName;
   state_reason: string | null;
   progress: { step?: string; message?: string; current?: number; total?: number } | null;
   agent_id: string | null;
+  /** The region of the agent the session runs on (null: no agent yet, or the agent names none). */
+  agent_region: string | null;
+  created_at: string;
+  state_changed_at: string;
   updated_at: string;
+}
+/** GET /api/v1/users/me: who is signed in (the shell's user menu, the Account page). */
+export interface Me {
+  id: string;
+  username: string;
+  role: string;
+  display_name: string | null;
+  email: string | null;
+  single_sign_on?: boolean;
 }
 export interface Template {
   name: string;

@@ -179,6 +179,9 @@ export const SessionBody = Type.Object({
   progress: Type.Union([JsonObject, Type.Null()]),
   region: Type.Union([Type.String(), Type.Null()]),
   agent_id: Type.Union([Type.String(), Type.Null()], { description: 'the agent holding the session' }),
+  agent_region: Type.Union([Type.String(), Type.Null()], {
+    description: 'the region of the agent holding the session',
+  }),
   platform: Type.Union([Type.String(), Type.Null()]),
   platform_metadata: Type.Union([JsonObject, Type.Null()]),
   state_changed_at: Timestamp,

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'react';
+import { Alert, Stack } from '@mantine/core';
 import { api } from '../api.js';
+import { PageHeader } from '../ui/page-header.js';
 import { MyApiTokens } from './api-tokens.js';
 import { PasswordForm, ProfileForm } from './account-profile.js';
 import { TwoFactor } from './two-factor.js';
@@ -15,17 +17,14 @@ export function Account() {
     );
   }, []);
   return (
-    <main>
-      <header>
-        <h1>Account</h1>
-        <a href="#/">← Sessions</a>
-      </header>
+    <Stack maw={860} gap="lg">
+      <PageHeader title="Account" description="Your profile, sign-in and API tokens." />
       <ProfileForm />
       {singleSignOn === true && (
-        <p role="note">
+        <Alert role="note" variant="light" color="blue">
           You sign in with single sign-on: your password and two-factor authentication are managed by your identity
           provider.
-        </p>
+        </Alert>
       )}
       {singleSignOn === false && (
         <>
@@ -34,6 +33,6 @@ export function Account() {
         </>
       )}
       <MyApiTokens />
-    </main>
+    </Stack>
   );
 }

@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Alert, Box, Button, Group, Loader, Stack } from '@mantine/core';
+import { IconKey } from '@tabler/icons-react';
 import { api, setToken } from '../api.js';
 
 /** GET /api/v1/auth/providers: which ways of signing in the server offers. */
@@ -44,21 +46,30 @@ export function SingleSignOn({ providers }: { providers: SignInProviders | undef
       });
   }, [finishing]);
   return (
-    <>
-      {finishing && <p role="status">Finishing single sign-on…</p>}
+    <Stack gap="sm" mb={providers?.oidc || finishing || error ? 'md' : 0}>
+      {finishing && (
+        <Group gap="xs" role="status">
+          <Loader size="xs" /> Finishing single sign-on…
+        </Group>
+      )}
       {providers?.oidc && (
-        <p>
-          <a className="sso" href={`${providers.oidc.login_url}?return_to=${encodeURIComponent(returnTo())}`}>
-            {providers.oidc.label}
-          </a>
-        </p>
+        <Button
+          component="a"
+          className="sso"
+          size="md"
+          fullWidth
+          leftSection={<IconKey size={18} />}
+          href={`${providers.oidc.login_url}?return_to=${encodeURIComponent(returnTo())}`}
+        >
+          {providers.oidc.label}
+        </Button>
       )}
       {error && (
-        <p role="alert" className="error">
+        <Alert color="red" variant="light" className="error">
           {error}
-        </p>
+        </Alert>
       )}
-    </>
+    </Stack>
   );
 }
 
@@ -72,9 +83,9 @@ function returnTo(): string {
 export function PasswordLoginSection({ local, children }: { local: boolean; children: ReactNode }) {
   if (local) return <>{children}</>;
   return (
-    <details>
+    <details className="break-glass">
       <summary>Administrator password login (break-glass)</summary>
-      {children}
+      <Box pt="sm">{children}</Box>
     </details>
   );
 }

@@ -1,25 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, setToken } from '../api.js';
+import { Button, Group, PasswordInput, TextInput } from '@mantine/core';
+import { api, setToken, type Me } from '../api.js';
+import { SectionSkeleton } from '../ui/loading.js';
+import { AccountSection, Notice, type Message } from './account-section.js';
 
-interface Me {
-  id: string;
-  username: string;
-  role: string;
-  display_name: string | null;
-  email: string | null;
-}
-
-export type Message = { error: boolean; text: string } | null;
-
-/** A form's outcome: an alert when it failed, a status line when it worked. */
-export function Notice({ message }: { message: Message }) {
-  if (!message) return null;
-  return (
-    <p role={message.error ? 'alert' : 'status'} className={message.error ? 'error' : undefined}>
-      {message.text}
-    </p>
-  );
-}
+export { Notice, type Message } from './account-section.js';
 
 /** Display name and email (PATCH /api/v1/users/me). */
 export function ProfileForm() {
@@ -39,32 +24,26 @@ export function ProfileForm() {
       (e: Error) => setMessage({ error: true, text: e.message }),
     );
   };
-  if (!me) return <Notice message={message} />;
+  if (!me) return message ? <Notice message={message} /> : <SectionSkeleton />;
   return (
-    <section aria-labelledby="profile">
-      <h2 id="profile">
-        Profile of {me.username} ({me.role})
-      </h2>
+    <AccountSection id="profile" title={`Profile of ${me.username} (${me.role})`}>
       <Notice message={message} />
-      <form className="inline" onSubmit={save}>
-        <input
-          name="display_name"
-          maxLength={255}
-          defaultValue={me.display_name ?? ''}
-          placeholder="display name"
-          aria-label="Display name"
-        />
-        <input
-          name="email"
-          type="email"
-          maxLength={255}
-          defaultValue={me.email ?? ''}
-          placeholder="email"
-          aria-label="Email"
-        />
-        <button type="submit">Save profile</button>
+      <form onSubmit={save}>
+        <Group align="flex-end" grow preventGrowOverflow={false} wrap="wrap">
+          <TextInput
+            name="display_name"
+            label="Display name"
+            maxLength={255}
+            defaultValue={me.display_name ?? ''}
+            miw={200}
+          />
+          <TextInput name="email" label="Email" type="email" maxLength={255} defaultValue={me.email ?? ''} miw={200} />
+        </Group>
+        <Group justify="flex-end" mt="md">
+          <Button type="submit">Save profile</Button>
+        </Group>
       </form>
-    </section>
+    </AccountSection>
   );
 }
 
@@ -88,27 +67,31 @@ export function PasswordForm() {
     );
   };
   return (
-    <section aria-labelledby="password">
-      <h2 id="password">Password</h2>
+    <AccountSection id="password" title="Password" description="Changing it logs you out everywhere else.">
       <Notice message={message} />
-      <form className="inline" onSubmit={change}>
-        <input
-          name="current_password"
-          type="password"
-          required
-          placeholder="current password"
-          aria-label="Current password"
-        />
-        <input
-          name="password"
-          type="password"
-          required
-          minLength={8}
-          placeholder="new password (8+)"
-          aria-label="New password"
-        />
-        <button type="submit">Change password</button>
+      <form onSubmit={change}>
+        <Group align="flex-end" grow preventGrowOverflow={false} wrap="wrap">
+          <PasswordInput
+            name="current_password"
+            label="Current password"
+            required
+            autoComplete="current-password"
+            miw={200}
+          />
+          <PasswordInput
+            name="password"
+            label="New password"
+            description="8 characters or more"
+            required
+            minLength={8}
+            autoComplete="new-password"
+            miw={200}
+          />
+        </Group>
+        <Group justify="flex-end" mt="md">
+          <Button type="submit">Change password</Button>
+        </Group>
       </form>
-    </section>
+    </AccountSection>
   );
 }

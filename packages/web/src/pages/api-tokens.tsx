@@ -1,5 +1,8 @@
 import { useState, type FormEvent } from 'react';
+import { Alert, Badge, Box, Button, Code, Group, NativeSelect, Table, Text, TextInput } from '@mantine/core';
 import { api } from '../api.js';
+import { AccountSection } from './account-section.js';
+import { RevokeButton, TableHead } from '../ui/table-parts.js';
 import { useAdminList } from './admin-page.js';
 import { Notice } from './account-profile.js';
 
@@ -29,43 +32,49 @@ export function TokenTable({
   revoke: (token: ApiToken) => void;
   caption: string;
 }) {
-  if (tokens.length === 0) return <p>No API tokens.</p>;
+  if (tokens.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        No API tokens.
+      </Text>
+    );
   return (
-    <table className="agents">
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th>Name</th>
-          <th>Token</th>
-          <th>Status</th>
-          <th>Expires</th>
-          <th>Last used</th>
-          <th></th>
-        </tr>
-      </thead>
-      <tbody>
-        {tokens.map((t) => (
-          <tr key={t.id} data-token={t.name} data-status={t.status}>
-            <td>{t.name}</td>
-            <td>
-              <code>{t.hint}…</code>
-            </td>
-            <td>{t.status === 'revoked' && t.revoked_by ? `revoked (${t.revoked_by})` : t.status}</td>
-            <td>{when(t.expires_at)}</td>
-            <td>{t.last_used_at ? `${when(t.last_used_at)} from ${t.last_used_from ?? '?'}` : 'never'}</td>
-            <td>
-              {t.status === 'active' && (
-                <button onClick={() => revoke(t)} aria-label={`Revoke token ${t.name}`}>
-                  Revoke
-                </button>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table.ScrollContainer minWidth={560}>
+      <Table className="tokens" verticalSpacing="xs" captionSide="top">
+        <Table.Caption>{caption}</Table.Caption>
+        <TableHead columns={['Name', 'Token', 'Status', 'Expires', 'Last used']} />
+        <Table.Tbody>
+          {tokens.map((t) => (
+            <Table.Tr key={t.id} data-token={t.name} data-status={t.status}>
+              <Table.Td>{t.name}</Table.Td>
+              <Table.Td>
+                <Code>{t.hint}…</Code>
+              </Table.Td>
+              <Table.Td>
+                <Badge variant="light" color={STATUS_COLOR[t.status]}>
+                  {t.status === 'revoked' && t.revoked_by ? `revoked (${t.revoked_by})` : t.status}
+                </Badge>
+              </Table.Td>
+              <Table.Td>{when(t.expires_at)}</Table.Td>
+              <Table.Td>
+                {t.last_used_at ? `${when(t.last_used_at)} from ${t.last_used_from ?? '?'}` : 'never'}
+              </Table.Td>
+              <Table.Td>
+                <RevokeButton
+                  active={t.status === 'active'}
+                  onClick={() => revoke(t)}
+                  label={`Revoke token ${t.name}`}
+                />
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
   );
 }
+
+const STATUS_COLOR: Record<ApiToken['status'], string> = { active: 'green', expired: 'gray', revoked: 'red' };
 
 const LIFETIMES = ['7d', '30d', '90d', '365d'];
 
@@ -93,40 +102,59 @@ export function MyApiTokens() {
     void navigator.clipboard.writeText(created.token).then(() => setCopied(true));
   };
   return (
-    <section aria-labelledby="api-tokens">
-      <h2 id="api-tokens">API tokens</h2>
-      <p>
-        For scripts and the <code>streamspace</code> command: send one as <code>Authorization: Bearer</code>, or store
-        it with <code>streamspace login --token</code>.
-      </p>
+    <AccountSection
+      id="api-tokens"
+      title="API tokens"
+      description={
+        <>
+          For scripts and the <Code>streamspace</Code> command: send one as <Code>Authorization: Bearer</Code>, or store
+          it with <Code>streamspace login --token</Code>.
+        </>
+      }
+    >
       <Notice message={error ? { error: true, text: error } : null} />
-      <form className="inline" onSubmit={create}>
-        <input name="name" required maxLength={100} placeholder="what it is for" aria-label="Token name" />
-        <select name="expires_in" aria-label="Expires in" defaultValue="90d">
-          {LIFETIMES.map((l) => (
-            <option key={l} value={l}>
-              expires in {l}
-            </option>
-          ))}
-        </select>
-        <button type="submit">Create token</button>
+      <form onSubmit={create}>
+        <Group align="flex-end" wrap="wrap">
+          <TextInput name="name" label="Token name" required maxLength={100} placeholder="what it is for" miw={200} />
+          <NativeSelect
+            name="expires_in"
+            label="Expires in"
+            defaultValue="90d"
+            data={LIFETIMES.map((l) => ({ value: l, label: `expires in ${l}` }))}
+          />
+          <Button type="submit">Create token</Button>
+        </Group>
       </form>
       {created && (
-        <div role="status" className="new-token">
-          <p>
+        <Alert role="status" color="green" variant="light" className="new-token" my="md">
+          <Text size="sm">
             Token <strong>{created.name}</strong> created. Copy it now: it is not shown again.
-          </p>
-          <input readOnly value={created.token} aria-label="New API token" onFocus={(e) => e.currentTarget.select()} />
-          <button onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
-          <button onClick={() => setCreated(null)}>Done</button>
-        </div>
+          </Text>
+          <Group mt="xs" align="flex-end" wrap="nowrap">
+            <TextInput
+              readOnly
+              value={created.token}
+              aria-label="New API token"
+              onFocus={(e) => e.currentTarget.select()}
+              ff="monospace"
+              style={{ flex: 1 }}
+            />
+            <Button variant="light" onClick={copy}>
+              {copied ? 'Copied' : 'Copy'}
+            </Button>
+            <Button variant="default" onClick={() => setCreated(null)}>
+              Done
+            </Button>
+          </Group>
+        </Alert>
       )}
+      <Box mt="md" />
       <TokenTable
         caption="Your API tokens"
         tokens={items}
         revoke={(t) => void run(() => api('DELETE', `/api/v1/users/me/tokens/${t.id}`))}
       />
-    </section>
+    </AccountSection>
   );
 }
 

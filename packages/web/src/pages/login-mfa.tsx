@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
+import { Alert, Button, Group, Stack, TextInput } from '@mantine/core';
 import { api, setToken } from '../api.js';
+import { AuthCard } from '../ui/auth-card.js';
 
 /** What POST /api/v1/auth/login answers: a session, or the second step when two-factor is on. */
 export type LoginAnswer =
@@ -25,24 +27,31 @@ export function MfaCodeStep({ mfaToken, onRestart }: { mfaToken: string; onResta
     );
   };
   return (
-    <main className="login">
-      <h1>StreamSpace</h1>
+    <AuthCard subtitle="Enter the 6-digit code from your authenticator app, or one of your recovery codes.">
       <form onSubmit={submit}>
-        <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
-        <label>
-          Authentication code{' '}
-          <input name="code" autoComplete="one-time-code" autoFocus required maxLength={64} spellCheck={false} />
-        </label>
-        <button type="submit">Verify</button>
-        <button type="button" onClick={onRestart}>
-          Start over
-        </button>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <Stack>
+          <TextInput
+            name="code"
+            label="Authentication code"
+            autoComplete="one-time-code"
+            autoFocus
+            required
+            maxLength={64}
+            spellCheck={false}
+          />
+          {error && (
+            <Alert color="red" variant="light" className="error">
+              {error}
+            </Alert>
+          )}
+          <Group grow>
+            <Button type="button" variant="default" onClick={onRestart}>
+              Start over
+            </Button>
+            <Button type="submit">Verify</Button>
+          </Group>
+        </Stack>
       </form>
-    </main>
+    </AuthCard>
   );
 }

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Alert, Badge, Button, Group, Modal, NativeSelect, Stack, Table, Text, TextInput } from '@mantine/core';
 import { api } from '../api.js';
+import { RevokeButton, TableHead } from '../ui/table-parts.js';
 
 interface Share {
   id: string;
@@ -12,12 +14,16 @@ interface Share {
 }
 
 /** Expiry choices (the server caps them at SHARE_MAX_LIFETIME and says so). */
-const EXPIRIES: Array<[string, string]> = [
-  ['30m', '30 minutes'],
-  ['1h', '1 hour'],
-  ['8h', '8 hours'],
-  ['1d', '1 day'],
-  ['7d', '7 days'],
+const EXPIRIES = [
+  { value: '30m', label: '30 minutes' },
+  { value: '1h', label: '1 hour' },
+  { value: '8h', label: '8 hours' },
+  { value: '1d', label: '1 day' },
+  { value: '7d', label: '7 days' },
+];
+const MODES = [
+  { value: 'view', label: 'View only' },
+  { value: 'control', label: 'Control (keyboard and mouse)' },
 ];
 
 /**
@@ -71,71 +77,91 @@ export function ShareDialog({ sessionId, onClose }: { sessionId: string; onClose
     });
 
   return (
-    <section role="dialog" aria-label="Share session" className="share-dialog">
-      <h3>Share this desktop</h3>
-      <form className="inline" onSubmit={create}>
-        <label>
-          Mode{' '}
-          <select name="mode" defaultValue="view">
-            <option value="view">View only</option>
-            <option value="control">Control (keyboard and mouse)</option>
-          </select>
-        </label>
-        <label>
-          Expires after{' '}
-          <select name="expires_in" defaultValue="1h">
-            {EXPIRIES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Only for user <input name="username" placeholder="anyone signed in" autoComplete="off" />
-        </label>
-        <button type="submit">Create link</button>
-      </form>
-      {link && (
-        <p>
-          <input readOnly aria-label="Share link" value={link} size={60} onFocus={(e) => e.currentTarget.select()} />{' '}
-          <button onClick={copy}>Copy link</button> {copied && <span role="status">copied</span>}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <table className="shares" aria-label="Shares">
-        <tbody>
-          {shares.map((s) => (
-            <tr key={s.id} data-share={s.id} data-status={s.status}>
-              <td>{s.mode === 'view' ? 'view only' : 'control'}</td>
-              <td>{s.username ? `for ${s.username}` : 'anyone with the link'}</td>
-              <td>{s.status === 'active' ? `until ${new Date(s.expires_at).toLocaleString()}` : s.status}</td>
-              <td aria-label="Watching now">
-                {s.viewers.length === 0 ? 'nobody connected' : s.viewers.map((v) => v.username).join(', ')}
-              </td>
-              <td>
-                {s.status === 'active' && (
-                  <button
-                    onClick={() =>
-                      void guard(async () => {
-                        await api('DELETE', `/api/v1/sessions/${sessionId}/shares/${s.id}`);
-                        await refresh();
-                      })
-                    }
-                  >
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <button onClick={onClose}>Close</button>
-    </section>
+    <Modal
+      opened
+      onClose={onClose}
+      title="Share session"
+      size="lg"
+      className="share-dialog"
+      closeButtonProps={{ 'aria-label': 'Close' }}
+    >
+      <Stack>
+        <Text size="sm" c="dimmed">
+          Anyone signed in who opens the link sees this desktop; with control they also type and click in it.
+        </Text>
+        <form onSubmit={create}>
+          <Stack gap="sm">
+            <Group grow align="flex-end" wrap="wrap">
+              <NativeSelect name="mode" label="Mode" defaultValue="view" data={MODES} miw={180} />
+              <NativeSelect name="expires_in" label="Expires after" defaultValue="1h" data={EXPIRIES} miw={140} />
+            </Group>
+            <TextInput name="username" label="Only for user" placeholder="anyone signed in" autoComplete="off" />
+            <Group justify="flex-end">
+              <Button type="submit">Create link</Button>
+            </Group>
+          </Stack>
+        </form>
+        {link && (
+          <Group align="flex-end" wrap="nowrap">
+            <TextInput
+              readOnly
+              label="Share link"
+              value={link}
+              onFocus={(e) => e.currentTarget.select()}
+              style={{ flex: 1 }}
+            />
+            <Button variant="light" onClick={copy}>
+              {copied ? 'Copied' : 'Copy link'}
+            </Button>
+          </Group>
+        )}
+        {copied && (
+          <Text size="sm" role="status">
+            copied
+          </Text>
+        )}
+        {error && (
+          <Alert color="red" variant="light" className="error">
+            {error}
+          </Alert>
+        )}
+        {shares.length > 0 && (
+          <Table.ScrollContainer minWidth={480}>
+            <Table className="shares" aria-label="Shares" verticalSpacing="xs">
+              <TableHead columns={['Mode', 'For', 'Until', 'Watching now']} />
+              <Table.Tbody>
+                {shares.map((s) => (
+                  <Table.Tr key={s.id} data-share={s.id} data-status={s.status}>
+                    <Table.Td>
+                      <Badge variant="light" color={s.mode === 'view' ? 'gray' : 'orange'}>
+                        {s.mode === 'view' ? 'view only' : 'control'}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td>{s.username ? `for ${s.username}` : 'anyone with the link'}</Table.Td>
+                    <Table.Td>
+                      {s.status === 'active' ? `until ${new Date(s.expires_at).toLocaleString()}` : s.status}
+                    </Table.Td>
+                    <Table.Td aria-label="Watching now">
+                      {s.viewers.length === 0 ? 'nobody connected' : s.viewers.map((v) => v.username).join(', ')}
+                    </Table.Td>
+                    <Table.Td>
+                      <RevokeButton
+                        active={s.status === 'active'}
+                        onClick={() =>
+                          void guard(async () => {
+                            await api('DELETE', `/api/v1/sessions/${sessionId}/shares/${s.id}`);
+                            await refresh();
+                          })
+                        }
+                      />
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </Stack>
+    </Modal>
   );
 }

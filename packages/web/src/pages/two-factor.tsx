@@ -1,5 +1,8 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Alert, Anchor, Button, Code, Group, List, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { api } from '../api.js';
+import { SectionSkeleton } from '../ui/loading.js';
+import { AccountSection } from './account-section.js';
 
 interface MfaStatus {
   totp_enabled: boolean;
@@ -65,69 +68,84 @@ export function TwoFactor() {
   };
 
   return (
-    <section aria-labelledby="two-factor">
-      <h2 id="two-factor">Two-factor authentication</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      {status?.required && !status.totp_enabled && (
-        <p role="alert">Two-factor authentication is required for your account: set it up to continue.</p>
-      )}
-      {recoveryCodes && (
-        <div className="recovery-codes">
-          <p>
-            Two-factor authentication is on. Save these recovery codes now: each one works once in place of a code, and
-            they will not be shown again.
-          </p>
-          <ul aria-label="Recovery codes">
-            {recoveryCodes.map((code) => (
-              <li key={code}>
-                <code>{code}</code>
-              </li>
-            ))}
-          </ul>
-          <a href="#/">Continue to StreamSpace</a>
-        </div>
-      )}
-      {status && !status.totp_enabled && !enrollment && (
-        <button onClick={begin}>Set up two-factor authentication</button>
-      )}
-      {enrollment && (
-        <form className="enroll" onSubmit={confirm}>
-          <p>Scan this QR code with an authenticator app, or type the secret key into it.</p>
-          <img src={enrollment.qr} alt="QR code for your authenticator app" width={200} height={200} />
-          <p>
-            Secret key: <code aria-label="Secret key">{enrollment.secret}</code>
-          </p>
-          <label>
-            Code from your app{' '}
-            <input
-              name="code"
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              pattern="\d{6}"
-              maxLength={6}
-              required
-            />
-          </label>
-          <button type="submit">Turn on</button>
-        </form>
-      )}
-      {status?.totp_enabled && !recoveryCodes && (
-        <p>
-          Two-factor authentication is on ({status.recovery_codes_left} recovery code
-          {status.recovery_codes_left === 1 ? '' : 's'} left).
-        </p>
-      )}
-      {status?.totp_enabled && (
-        <form className="inline" onSubmit={turnOff}>
-          <input name="code" placeholder="current code" aria-label="Current code or recovery code" />
-          <input name="password" type="password" placeholder="or your password" aria-label="Or your password" />
-          <button type="submit">Turn off two-factor</button>
-        </form>
-      )}
-    </section>
+    <AccountSection
+      id="two-factor"
+      title="Two-factor authentication"
+      description="A code from an authenticator app on your phone, asked for after your password."
+    >
+      <Stack gap="sm">
+        {error && (
+          <Alert color="red" variant="light" className="error">
+            {error}
+          </Alert>
+        )}
+        {status?.required && !status.totp_enabled && (
+          <Alert color="orange" variant="light">
+            Two-factor authentication is required for your account: set it up to continue.
+          </Alert>
+        )}
+        {recoveryCodes && (
+          <Alert color="green" variant="light" className="recovery-codes" title="Two-factor authentication is on">
+            <Text size="sm">
+              Save these recovery codes now: each one works once in place of a code, and they will not be shown again.
+            </Text>
+            <List aria-label="Recovery codes" my="sm" spacing={2} listStyleType="none">
+              {recoveryCodes.map((code) => (
+                <List.Item key={code}>
+                  <Code>{code}</Code>
+                </List.Item>
+              ))}
+            </List>
+            <Anchor href="#/">Continue to StreamSpace</Anchor>
+          </Alert>
+        )}
+        {!status && !error && <SectionSkeleton lines={2} />}
+        {status && !status.totp_enabled && !enrollment && (
+          <Group>
+            <Button onClick={begin}>Set up two-factor authentication</Button>
+          </Group>
+        )}
+        {enrollment && (
+          <form className="enroll" onSubmit={confirm}>
+            <Stack gap="sm">
+              <Text size="sm">Scan this QR code with an authenticator app, or type the secret key into it.</Text>
+              <img src={enrollment.qr} alt="QR code for your authenticator app" width={200} height={200} />
+              <Text size="sm">
+                Secret key: <Code aria-label="Secret key">{enrollment.secret}</Code>
+              </Text>
+              <Group align="flex-end">
+                <TextInput
+                  name="code"
+                  label="Code from your app"
+                  autoComplete="one-time-code"
+                  inputMode="numeric"
+                  pattern="\d{6}"
+                  maxLength={6}
+                  required
+                />
+                <Button type="submit">Turn on</Button>
+              </Group>
+            </Stack>
+          </form>
+        )}
+        {status?.totp_enabled && !recoveryCodes && (
+          <Text size="sm">
+            Two-factor authentication is on ({status.recovery_codes_left} recovery code
+            {status.recovery_codes_left === 1 ? '' : 's'} left).
+          </Text>
+        )}
+        {status?.totp_enabled && (
+          <form onSubmit={turnOff}>
+            <Group align="flex-end" wrap="wrap">
+              <TextInput name="code" label="Current code or recovery code" autoComplete="one-time-code" />
+              <PasswordInput name="password" label="Or your password" autoComplete="current-password" />
+              <Button type="submit" color="red" variant="light">
+                Turn off two-factor
+              </Button>
+            </Group>
+          </form>
+        )}
+      </Stack>
+    </AccountSection>
   );
 }

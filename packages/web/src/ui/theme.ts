@@ -17,11 +17,11 @@ export const theme = createTheme({
 });
 
 /**
- * Light-scheme text contrast: Mantine's dimmed text (gray 6 on white) is 3.3:1, under WCAG AA's
- * 4.5:1 (axe's color-contrast rule); gray 7 passes. The dark scheme is unchanged.
+ * Text contrast: Mantine's dimmed text is 3.3:1 in light (gray 6 on white) and 3.5:1 in dark
+ * (dark 2 on a dark card), under WCAG AA's 4.5:1 (axe's color-contrast rule); gray 7 and dark 1 pass.
  */
 export const contrastResolver: CSSVariablesResolver = () => ({
   variables: {},
   light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' },
-  dark: {},
+  dark: { '--mantine-color-dimmed': 'var(--mantine-color-dark-1)' },
 });

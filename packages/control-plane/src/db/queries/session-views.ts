@@ -17,6 +17,8 @@ export function sessionViews(db: Kysely<Schema>) {
       's.progress',
       's.region',
       'a.agent_id as agent_id',
+      // Where the session actually runs (the requested `region` is only a preference): My sessions shows it.
+      'a.region as agent_region',
       's.platform',
       's.platform_metadata',
       's.state_changed_at',
