@@ -65,7 +65,7 @@ test('the dashboard shows sessions by state, the agent with its capacity, and a 
   await page.locator('[data-failure]').first().waitFor();
 
   const running = page.locator('[data-state-count=running]');
-  assert.match((await running.textContent()) ?? '', /running\s*1/, 'the state in words beside its count');
+  assert.match((await running.textContent()) ?? '', /Running\s*1/, 'the state in words beside its count');
   assert.equal(await countOf(page, 'failed'), '1');
   assert.equal(await countOf(page, 'pending'), '0');
 

@@ -91,6 +91,12 @@ forEachDatabase('agent identity', (target) => {
   test("an agent cannot report on, or finish commands of, another agent's session", async () => {
     // Only the owner is online when the session is placed.
     for (const agent of agents.splice(0)) await agent.close();
+    // A closed socket is seen by the hub a moment later; until then the scheduler may still place
+    // the session on one of them, and the owner would wait for a command that went elsewhere.
+    await waitFor(
+      'the other agents offline',
+      async () => !(await cp.api('GET', '/api/v1/agents')).body.some((a: { status: string }) => a.status === 'online'),
+    );
     const { agent: owner } = track(await AgentSimulator.register(cp.wsUrl, AGENT_TOKEN, { agent_id: 'owner' }));
     const created = await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } });
     const id = created.body.id as string;
@@ -112,6 +118,12 @@ forEachDatabase('agent identity', (target) => {
 
   test("another agent cannot join a session's VNC tunnel: not with the owner's token, not with one made for itself; the owner's dial streams", async () => {
     for (const agent of agents.splice(0)) await agent.close();
+    // A closed socket is seen by the hub a moment later; until then the scheduler may still place
+    // the session on one of them, and the owner would wait for a command that went elsewhere.
+    await waitFor(
+      'the other agents offline',
+      async () => !(await cp.api('GET', '/api/v1/agents')).body.some((a: { status: string }) => a.status === 'online'),
+    );
     const { agent: owner } = track(await AgentSimulator.register(cp.wsUrl, AGENT_TOKEN, { agent_id: 'tunnel-owner' }));
     const id = (await cp.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id as string;
     const start = await owner.next('command', (m) => m.payload.session_id === id);

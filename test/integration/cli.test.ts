@@ -56,8 +56,11 @@ test('streamspace up: embedded database, generated admin password, data kept acr
   assert.match(run.output(), /Admin login:\s+admin \/ the password in .*admin-password/);
   assert.match(run.output(), /Database:\s+embedded PGlite/);
   // The in-process agent builds missing catalog images (IMAGE_BUILD_ON_DEMAND defaults to true here).
+  // Its start-up lines come in any order once it has found the engine.
   await waitFor('the agent on the engine', () => run.output().includes('Using '));
-  assert.match(run.output(), /IMAGE_BUILD_ON_DEMAND: a missing bundled session image is built on this engine/);
+  await waitFor('the agent to say it builds missing images', () =>
+    /IMAGE_BUILD_ON_DEMAND: a missing bundled session image is built on this engine/.test(run.output()),
+  );
   const health = await fetch(`${run.url}/health`);
   assert.deepEqual(await health.json(), { status: 'healthy' });
   const password = (await readFile(join(dataDir, 'admin-password'), 'utf8')).trim();

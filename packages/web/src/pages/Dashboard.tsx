@@ -5,7 +5,7 @@ import type { SessionStateName } from '@streamspace/protocol/session-state-group
 import { api, watchSessions } from '../api.js';
 import { AdminPage } from './admin-page.js';
 import { AgentCapacityBars, AgentStatusBadge, heartbeatAge, type Agent } from './agent-capacity.js';
-import { SessionStateBadge, STATE_ORDER } from './session-state-badge.js';
+import { StateBadge, STATE_ORDER } from '../ui/state-badge.js';
 
 /** GET /api/v1/admin/overview (control-plane api/routes/admin.ts). */
 interface Overview {
@@ -72,7 +72,7 @@ export function Dashboard() {
         <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
           {STATE_ORDER.map((state) => (
             <Paper key={state} withBorder p="sm" data-state-count={state}>
-              <SessionStateBadge state={state} />
+              <StateBadge state={state} />
               {overview ? (
                 <Text fz={28} fw={700} aria-label={`${overview.sessions_by_state[state]} ${state}`}>
                   {overview.sessions_by_state[state]}
@@ -145,7 +145,7 @@ function Failures({ failures }: { failures: Overview['recent_failures'] }) {
         <Paper key={f.id} withBorder p="sm" data-failure={f.id}>
           <Group justify="space-between" gap="xs">
             <Group gap="xs">
-              <SessionStateBadge state="failed" />
+              <StateBadge state="failed" />
               <Text fw={600}>{f.template}</Text>
               <Text size="sm" c="dimmed">
                 for {f.user} on {f.agent_id ?? 'no agent'}
