@@ -20,6 +20,7 @@ import { sessionEventRoutes } from './routes/session-events.js';
 import { sessionActivityRoutes } from './routes/session-activity.js';
 import { auditRoutes } from './routes/audit.js';
 import { oidcRoutes } from './routes/oidc.js';
+import { sessionFileRoutes } from './routes/session-files.js';
 import { serveWebUi } from './web-ui.js';
 import { installSecurityHeaders } from './security-headers.js';
 
@@ -92,6 +93,7 @@ export async function buildApp(
   sessionActivityRoutes(app, ctx);
   auditRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);
+  await sessionFileRoutes(app, ctx);
   await serveWebUi(app);
   return app;
 }
