@@ -33,6 +33,8 @@ export const AGENT_ROLE_GRANTS = [
   ...['list', 'watch'].map((v) => `/pods ${v}`),
   '/events list',
   '/pods/log get',
+  // Files in and out of sessions (issue 15): exec in the session pod through the API.
+  '/pods/exec create',
   ...['get', 'create', 'delete'].map((v) => `/secrets ${v}`),
 ].sort();
 

@@ -4,6 +4,7 @@ import { vncCloseIsRetryable } from '@streamspace/protocol/vnc-close';
 import { api, ApiError, watchSessions, type IdleWarning, type Session } from '../api.js';
 import { SessionProgress } from './session-progress.js';
 import { viewerWaits } from '@streamspace/protocol/session-state-groups';
+import { FilePanel } from './viewer-files.js';
 
 /** What redeeming a share link answers (POST /api/v1/shares/{token}/connect). */
 interface ShareTicket {
@@ -42,6 +43,7 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
   const [warning, setWarning] = useState<IdleWarning | undefined>();
   /** Set while a resumed or starting session is waited for. */
   const waiting = useRef(false);
+  const [filesOpen, setFilesOpen] = useState(false);
 
   // Live updates: start-up progress while resuming, connecting once running, idle warnings.
   useEffect(() => {
@@ -185,6 +187,11 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
           <button onClick={() => (setStatus('connecting…'), setAttempt((n) => n + 1))}>Reconnect</button>
         ) : null}
         <button onClick={() => void screen.current?.requestFullscreen()}>Fullscreen</button>
+        {liveId && shared?.mode !== 'view' && (
+          <button aria-expanded={filesOpen} onClick={() => setFilesOpen((open) => !open)}>
+            Files
+          </button>
+        )}
         <input
           aria-label="Clipboard"
           value={clipboard}
@@ -216,6 +223,16 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
         </div>
       ) : null}
       <div className="screen" ref={screen} />
+      {liveId && shared?.mode !== 'view' && (
+        <FilePanel
+          sessionId={liveId}
+          shareToken={shareToken}
+          dropTarget={screen}
+          hidden={!filesOpen}
+          onDrop={() => setFilesOpen(true)}
+          onClose={() => setFilesOpen(false)}
+        />
+      )}
     </main>
   );
 }
