@@ -11,10 +11,15 @@ const STDERR_KEEP = 4096;
 /**
  * Splits Docker's multiplexed exec output (8-byte headers: stream, 0, 0, 0, length) into stdout,
  * written on with backpressure (the callback waits for `stdout` to take the bytes), and stderr,
- * of which the first STDERR_KEEP bytes are kept.
+ * of which the first STDERR_KEEP bytes are kept. A frame's payload is passed on as it arrives,
+ * never gathered first: engines send frames far larger than a socket read, and gathering them
+ * would copy each one over and over.
  */
 export class ExecDemuxer extends Writable {
-  #pending = Buffer.alloc(0);
+  #header = Buffer.alloc(0);
+  /** The current frame's stream (1 stdout, 2 stderr) and the payload bytes still to come. */
+  #stream = 0;
+  #remaining = 0;
   #stderr = '';
 
   constructor(private readonly stdout: Writable) {
@@ -26,18 +31,26 @@ export class ExecDemuxer extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void) {
-    let buffer = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
     let wait = false;
-    while (buffer.length >= 8) {
-      const length = buffer.readUInt32BE(4);
-      if (buffer.length < 8 + length) break;
-      const payload = buffer.subarray(8, 8 + length);
-      if (buffer[0] === 2) {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#remaining === 0) {
+        const need = 8 - this.#header.length;
+        this.#header = Buffer.concat([this.#header, chunk.subarray(at, at + need)]);
+        at += Math.min(need, chunk.length - at);
+        if (this.#header.length < 8) break;
+        this.#stream = this.#header[0]!;
+        this.#remaining = this.#header.readUInt32BE(4);
+        this.#header = Buffer.alloc(0);
+        continue;
+      }
+      const payload = chunk.subarray(at, at + this.#remaining);
+      at += payload.length;
+      this.#remaining -= payload.length;
+      if (this.#stream === 2) {
         if (this.#stderr.length < STDERR_KEEP) this.#stderr += payload.toString('utf8').slice(0, STDERR_KEEP);
       } else if (!this.stdout.write(payload)) wait = true;
-      buffer = buffer.subarray(8 + length);
     }
-    this.#pending = Buffer.from(buffer);
     if (wait && !this.stdout.destroyed) this.stdout.once('drain', () => done());
     else done();
   }
