@@ -48,7 +48,7 @@ export async function kubernetesExec(
       reject(
         new DriverError(
           'platform_error',
-          `exec in pod ${pod.name} refused: HTTP ${response.statusCode}${response.statusCode === 403 ? ' (the agent's Role needs get on pods/exec)' : ''}`,
+          `exec in pod ${pod.name} refused: HTTP ${response.statusCode}${response.statusCode === 403 ? ' (the agent Role needs get on pods/exec)' : ''}`,
         ),
       ),
     );
