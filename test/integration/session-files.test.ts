@@ -248,6 +248,24 @@ forEachDatabase('session files', (target) => {
       assert.equal(answer.status, 404, JSON.stringify(answer.body));
   });
 
+  // Replicas share PostgreSQL: a second control plane on the same database takes the request while
+  // the agent stays connected to the first, which relays the agent's dial back to it.
+  if (target.name === 'PostgreSQL')
+    test('through another replica: the agent dials where it is connected and that replica relays it', async () => {
+      const other = await startTestControlPlane(fresh);
+      try {
+        const down = await downloadFile(other.url, alice, sessionId, 'big.bin');
+        assert.equal(down.status, 200, JSON.stringify(down.body));
+        assert.equal(down.sha256, bigSha);
+        const up = await uploadFile(other.url, alice, sessionId, 'via-other.txt', Buffer.from('via the other replica'));
+        assert.equal(up.status, 200, JSON.stringify(up.body));
+        assert.equal((await inSession('cat /home/user/via-other.txt')).trim(), 'via the other replica');
+        assert.match(cp.logs.text, /file stream relayed/);
+      } finally {
+        await other.stop();
+      }
+    });
+
   test('a stopped session answers 409', async () => {
     const stopped = await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, {
       token: alice,
