@@ -1,12 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
 import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import {
   createAgentLogger,
   DriverError,
   KubernetesDriver,
+  readCommand,
   readRfbBanner,
   revealVncPassword,
+  writeCommand,
+  listCommand,
   type KubernetesDriverOptions,
 } from '@streamspace/agent';
 import { runDriverContract, xtermSession } from '../support/driver-contract.js';
@@ -314,6 +319,56 @@ describe('KubernetesDriver on a real cluster', () => {
       await watched.close();
       await proxy.close();
     }
+  });
+
+  test('files: an upload and a download through exec (pods/exec) as uid 1000, equal sha256; a symlink out of the home refused', async () => {
+    const s = xtermSession({ template: { cpu_limit: 0.25, memory_limit_mb: 256, persistent_home: false } });
+    await driver.start(s, () => undefined);
+    const size = 20 * 1024 * 1024;
+    const data = randomBytes(size);
+    const sha = createHash('sha256').update(data).digest('hex');
+    const chunks = Array.from({ length: 20 }, (_, i) => data.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024));
+    let said = '';
+    const written = await driver.exec(s.sessionId, writeCommand('/home/user/up.bin', size), {
+      stdin: Readable.from(chunks),
+      stdout: new PassThrough().on('data', (c: Buffer) => (said += c)),
+      signal: new AbortController().signal,
+    });
+    assert.equal(written.exitCode, 0, written.stderr);
+    assert.equal(said, `ready\ndone ${size}\n`);
+    const inside = await exec(s.sessionId, 'stat -c "%u %g %s" /home/user/up.bin; sha256sum /home/user/up.bin');
+    assert.deepEqual(inside.trim().split('\n'), [`1000 1000 ${size}`, `${sha}  /home/user/up.bin`]);
+
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let head = '';
+    const read = await driver.exec(s.sessionId, readCommand('/home/user/up.bin'), {
+      stdout: new PassThrough().on('data', (c: Buffer) => {
+        // The first line is the script's `ready <size>`; the file follows.
+        if (!head.endsWith('\n')) {
+          const end = c.indexOf(0x0a);
+          head += c.subarray(0, end < 0 ? c.length : end + 1).toString();
+          if (end < 0) return;
+          c = c.subarray(end + 1);
+        }
+        bytes += c.length;
+        hash.update(c);
+      }),
+      signal: new AbortController().signal,
+    });
+    assert.equal(read.exitCode, 0, read.stderr);
+    assert.equal(head, `ready ${size}\n`);
+    assert.equal(bytes, size);
+    assert.equal(hash.digest('hex'), sha);
+
+    await exec(s.sessionId, 'ln -s /etc /home/user/etc-link');
+    const refused = await driver.exec(s.sessionId, listCommand('/home/user/etc-link'), {
+      stdout: new PassThrough(),
+      signal: new AbortController().signal,
+    });
+    assert.equal(refused.exitCode, 3);
+    assert.match(refused.stderr, /through a symlink to \/etc, outside the home/);
+    await driver.delete(s.sessionId);
   });
 
   test('a restarted agent finds its sessions from the labels, and only its own', async () => {

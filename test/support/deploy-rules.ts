@@ -33,6 +33,9 @@ export const AGENT_ROLE_GRANTS = [
   ...['list', 'watch'].map((v) => `/pods ${v}`),
   '/events list',
   '/pods/log get',
+  // Files in and out of sessions (issue 15): exec in the session pod through the API, over a
+  // WebSocket (a GET; kubernetes-cluster.test.ts's audit check shows `create` is never asked for).
+  '/pods/exec get',
   ...['get', 'create', 'delete'].map((v) => `/secrets ${v}`),
 ].sort();
 

@@ -44,3 +44,4 @@ export { ByteReader } from './tunnel/byte-reader.js';
 export { applyEgressRules, removeEgressRules, EgressNotEnforcedError } from './drivers/docker/egress-firewall.js';
 export { egressChainName } from './drivers/docker/egress-rules.js';
 export { SESSION_EGRESS_POLICIES, BLOCKED_IPV4_RANGES, type SessionEgress } from './drivers/session-egress.js';
+export { listCommand, readCommand, writeCommand } from './files/file-scripts.js';

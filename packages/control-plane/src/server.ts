@@ -27,6 +27,8 @@ import { PoolTakeover } from './pools/pool-takeover.js';
 import { addTunnelToken, deriveTunnelKey } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
 import { VncProxy } from './vnc/vnc-proxy.js';
+import { FileStreams } from './files/file-streams.js';
+import { addFileStreamToken } from './files/file-stream-token.js';
 import { IdlePolicy, activityWriteMs } from './sessions/idle-policy.js';
 import { buildApp } from './api/build-app.js';
 import { EventStreamSlots } from './api/event-stream-slots.js';
@@ -108,7 +110,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     replicaId: config.replicaId,
     logger,
     metrics,
-    completePayload: addTunnelToken(tunnelKey),
+    // Each adds its token to its own command type and passes the others through.
+    completePayload: (type, payload, agentUuid) =>
+      addFileStreamToken(tunnelKey)(type, addTunnelToken(tunnelKey)(type, payload, agentUuid), agentUuid),
     clientAddress: addressOf,
   });
   hub.setHandler(
@@ -126,6 +130,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   );
   await hub.start();
 
+  const fileStreams = new FileStreams({
+    db,
+    dispatcher,
+    logger: logger.child({ component: 'file_streams' }),
+    tunnelSecret: tunnelKey,
+    replicaId: config.replicaId,
+  });
   const app = await buildApp(
     {
       database,
@@ -153,6 +164,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         liveMs: options.eventStreamLiveMs,
       }),
       sessions,
+      files: { streams: fileStreams, uploadMaxBytes: config.sessionUploadMaxBytes },
       metrics,
       authenticate: makeAuthenticate(tokens, access, { mfaRequired: config.mfaRequired, apiTokens }),
       isMigrated: () => migrationsApplied(database, migrations.length),
@@ -178,7 +190,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   });
   await vnc.start(database);
   app.server.on('upgrade', (request, socket, head) => {
-    if (!hub.handleUpgrade(request, socket, head) && !vnc.handleUpgrade(request, socket, head)) {
+    if (
+      !hub.handleUpgrade(request, socket, head) &&
+      !vnc.handleUpgrade(request, socket, head) &&
+      !fileStreams.handleUpgrade(request, socket, head)
+    ) {
       refuseUpgrade(
         socket,
         404,
@@ -224,6 +240,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   vnc.setReplicaUrl(config.replicaUrl ?? defaultReplicaUrl(config.host, port));
+  fileStreams.setReplicaUrl(config.replicaUrl ?? defaultReplicaUrl(config.host, port));
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 
   let stopping: Promise<void> | undefined;
@@ -243,6 +260,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       stopping ??= (async () => {
         await maintenance.stop();
         vnc.stop();
+        fileStreams.stop();
         await hub.stop();
         await app.close();
         await access.stop();

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { CommandType } from './control-plane-messages.js';
+import { OpenFileStream } from './file-stream.js';
 
 // The payload of each command type. The `command` envelope keeps `payload` a record, so an agent
 // that predates a command still decodes the frame and answers with a failed result; the receiver
@@ -61,6 +62,7 @@ export const CommandPayloads = {
   open_tunnel: OpenTunnel,
   close_tunnel: CloseTunnel,
   adopt_session: AdoptSession,
+  open_file_stream: OpenFileStream,
 } as const satisfies Record<CommandType, TSchema>;
 export type CommandPayload<T extends CommandType> = Static<(typeof CommandPayloads)[T]>;
 

@@ -26,6 +26,7 @@ export const CommandType = Type.Union([
   Type.Literal('open_tunnel'),
   Type.Literal('close_tunnel'),
   Type.Literal('adopt_session'),
+  Type.Literal('open_file_stream'),
 ]);
 export type CommandType = Static<typeof CommandType>;
 

@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { DriverError, type SessionDriver, type SessionSpec } from '../drivers/session-driver.js';
 import { VncTunnel, tunnelUrl } from '../tunnel/vnc-tunnel.js';
+import { openFileStream } from '../files/file-stream.js';
 
 export interface RunnerOutput {
   ack(commandId: string): void;
@@ -149,6 +150,19 @@ export class CommandRunner {
         void tunnel.closed.then(() => this.#tunnels.delete(id));
         this.logger.info({ sessionId, tunnelId: id }, `VNC tunnel initialized for session ${sessionId}`);
         return { tunnel_id: id };
+      }
+      case 'open_file_stream': {
+        // Returns once the stream is dialled; the transfer itself must not hold up the session's
+        // other commands (a stop or a VNC tunnel) for as long as a large file takes.
+        await openFileStream({
+          driver: this.driver,
+          sessionId,
+          request: payloadOf(command, 'open_file_stream'),
+          controlPlaneUrl: this.controlPlaneUrl,
+          credential: this.credential,
+          logger: this.logger,
+        });
+        return undefined;
       }
       case 'close_tunnel': {
         const { tunnel_id: id } = payloadOf(command, 'close_tunnel');

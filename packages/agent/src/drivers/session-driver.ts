@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { Platform, Progress, SessionTemplate } from '@streamspace/protocol';
 
 /** Everything a driver needs to start a session; sent by the control plane in start_session. */
@@ -22,6 +23,22 @@ export interface DriverSession {
   state: 'running' | 'stopped';
   cpu: number;
   memoryGb: number;
+}
+
+/** A process run in a session's container as the session user (files/file-stream.ts). */
+export interface SessionExec {
+  /** Piped to the process's stdin; when it ends or closes, the process sees end of input. */
+  stdin?: Readable;
+  /** Receives the process's stdout, with backpressure. */
+  stdout: Writable;
+  /** Aborting ends the process's streams (it then sees end of input and a closed stdout). */
+  signal: AbortSignal;
+}
+
+/** How a SessionExec ended: the exit code (-1 when unknown: aborted) and the start of stderr. */
+export interface SessionExecResult {
+  exitCode: number;
+  stderr: string;
 }
 
 export type ProgressReporter = (progress: Progress) => void;
@@ -56,6 +73,11 @@ export interface SessionDriver {
    */
   adopt(sessionId: string): Promise<VncEndpoint>;
   vncEndpoint(sessionId: string): Promise<VncEndpoint>;
+  /**
+   * Runs `command` in the running session's container as the session user (uid 1000), never root,
+   * streaming stdin and stdout. Platforms without it cannot move files in or out of sessions.
+   */
+  exec?(sessionId: string, command: string[], io: SessionExec): Promise<SessionExecResult>;
   /** Calls back when a running session ends without being asked to (crash, OOM, kill). */
   onUnexpectedExit(listener: (sessionId: string, reason: string) => void): void;
   close(): Promise<void>;

@@ -21,6 +21,7 @@ import { sessionActivityRoutes } from './routes/session-activity.js';
 import { auditRoutes } from './routes/audit.js';
 import { adminRoutes } from './routes/admin.js';
 import { oidcRoutes } from './routes/oidc.js';
+import { sessionFileRoutes } from './routes/session-files.js';
 import { serveWebUi } from './web-ui.js';
 import { installSecurityHeaders } from './security-headers.js';
 
@@ -94,6 +95,7 @@ export async function buildApp(
   auditRoutes(app, ctx);
   adminRoutes(app, ctx);
   await sessionEventRoutes(app, ctx);
+  await sessionFileRoutes(app, ctx);
   await serveWebUi(app);
   return app;
 }

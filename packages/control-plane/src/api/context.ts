@@ -12,6 +12,7 @@ import type { ApiTokenAuth } from '../auth/api-token-auth.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStreamSlots } from './event-stream-slots.js';
+import type { FileStreams } from '../files/file-streams.js';
 
 /** What route modules need, handed over by server.ts (no module reaches for globals). */
 export interface ApiContext {
@@ -35,6 +36,8 @@ export interface ApiContext {
   /** Live-update stream slots per user, counted across replicas. */
   eventStreams: EventStreamSlots;
   sessions: SessionService;
+  /** File streams to the sessions' agents, and SESSION_UPLOAD_MAX in bytes. */
+  files: { streams: FileStreams; uploadMaxBytes: number };
   metrics: Metrics;
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** True once migrations are applied; /ready reports it. */

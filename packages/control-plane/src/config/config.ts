@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   addressList,
+  byteSize,
   defaultReplicaId,
   duration,
   durationOrOff,
@@ -71,6 +72,12 @@ export const SETTINGS = {
     7 * 86_400_000,
     'Longest lifetime a session share link may be created with (shares always expire; e.g. 8h, 2d)',
     60_000,
+  ),
+  sessionUploadMax: byteSize(
+    'SESSION_UPLOAD_MAX',
+    1024 ** 3,
+    'Largest file one upload may put into a session (PUT /api/v1/sessions/{id}/files/content answers 413 above it; e.g. 500MiB, 5GiB)',
+    1,
   ),
   adminUsername: text('ADMIN_USERNAME', 'admin', 'Name of the bootstrap administrator'),
   adminPassword: optionalText(
@@ -167,6 +174,8 @@ export interface ControlPlaneConfig {
   jwtExpiryMs: number;
   apiTokenMaxLifetimeMs: number;
   shareMaxLifetimeMs: number;
+  /** SESSION_UPLOAD_MAX in bytes. */
+  sessionUploadMaxBytes: number;
   adminUsername: string;
   adminPassword: string | undefined;
   userMaxSessions: number;
@@ -261,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       jwtExpiryMs: v.jwtExpiry,
       apiTokenMaxLifetimeMs: v.apiTokenMaxLifetime,
       shareMaxLifetimeMs: v.shareMaxLifetime,
+      sessionUploadMaxBytes: v.sessionUploadMax,
       adminUsername: v.adminUsername,
       adminPassword: v.adminPassword,
       userMaxSessions: v.userMaxSessions,

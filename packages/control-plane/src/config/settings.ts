@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { formatDuration, parseDuration } from '@streamspace/protocol';
+import { formatByteSize, parseByteSize } from '../files/byte-size.js';
 
 /**
  * One entry per environment variable. The README's configuration table is generated from this list
@@ -99,6 +100,21 @@ export function integer(env: string, fallback: number, description: string, min:
         return { problem: `expected a whole number from ${min} to ${max}, got "${raw}"` };
       }
       return { value: n };
+    }),
+  };
+}
+
+/** A number of bytes: `1GiB`, `500MiB`, `2GB` or plain bytes. */
+export function byteSize(env: string, fallback: number, description: string, min: number): Setting<number> {
+  return {
+    env,
+    defaultText: formatByteSize(fallback),
+    description,
+    parse: withDefault<number>(fallback, (raw) => {
+      const bytes = parseByteSize(raw);
+      if (bytes === undefined) return { problem: `expected a size like 1GiB, 500MiB or 2GB, got "${raw}"` };
+      if (bytes < min) return { problem: `must be at least ${formatByteSize(min)}, got "${raw}"` };
+      return { value: bytes };
     }),
   };
 }

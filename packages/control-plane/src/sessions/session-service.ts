@@ -253,7 +253,11 @@ export class SessionService {
 
   /** A command the agent reports as failed fails its session, with the agent's words as reason. */
   async applyCommandFailure(command: AgentCommand, error: string): Promise<void> {
-    if (!command.session_id || ['delete_session', 'open_tunnel', 'close_tunnel'].includes(command.command_type)) return;
+    if (
+      !command.session_id ||
+      ['delete_session', 'open_tunnel', 'close_tunnel', 'open_file_stream'].includes(command.command_type)
+    )
+      return;
     const session = await findSession(this.db, command.session_id);
     if (!session || !canTransition(session.state, 'failed')) return;
     await updateSessionState(this.db, session.id, session.state, {

@@ -8,6 +8,7 @@ import { VIEWER_TOOLBAR_ITEMS, type ViewerControls } from './viewer-items.js';
 import { applySettings, loadSettings, saveSettings, type ViewerSettings } from './viewer-settings.js';
 import { watchStats, type ViewerStats } from './viewer-stats.js';
 import { ViewerToolbar } from './viewer-toolbar.js';
+import { FilePanel } from './viewer-files.js';
 import './viewer.css';
 
 /**
@@ -26,6 +27,7 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
   const [clipboard, setClipboard] = useState('');
   const [stats, setStats] = useState<ViewerStats | undefined>();
   const [fullscreen, setFullscreen] = useState(false);
+  const [filesOpen, setFilesOpen] = useState(false);
 
   // Settings reach each new connection and every change reaches the live one (noVNC applies them
   // without reconnecting).
@@ -69,7 +71,10 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
       live?.rfb.disconnect();
       location.hash = '#/';
     },
+    filesOpen,
+    toggleFiles: () => setFilesOpen((open) => !open),
   };
+  const mayTransfer = connection.liveId !== undefined && shared?.mode !== 'view';
 
   return (
     <main className="viewer-page" ref={setPage}>
@@ -113,6 +118,19 @@ export function Viewer({ sessionId, shareToken }: { sessionId?: string; shareTok
         </Alert>
       ) : null}
       <div className="screen viewer-screen" ref={screen} />
+      {mayTransfer && (
+        <FilePanel
+          sessionId={connection.liveId!}
+          shareToken={shareToken}
+          dropTarget={screen}
+          hidden={!filesOpen}
+          onDrop={() => setFilesOpen(true)}
+          onClose={() => {
+            setFilesOpen(false);
+            focusRemote();
+          }}
+        />
+      )}
     </main>
   );
 }

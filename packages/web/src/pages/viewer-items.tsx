@@ -2,6 +2,7 @@ import type RFB from '@novnc/novnc';
 import {
   IconAdjustments,
   IconClipboard,
+  IconFiles,
   IconKeyboard,
   IconMaximize,
   IconMinimize,
@@ -34,6 +35,9 @@ export interface ViewerControls {
   reconnect: () => void;
   /** Ends the connection and goes back to the sessions page. */
   disconnect: () => void;
+  /** The file panel (viewer-files.tsx) stays mounted so transfers and drops outlive its closing. */
+  filesOpen: boolean;
+  toggleFiles: () => void;
 }
 
 const ICON = { size: 20, 'aria-hidden': true } as const;
@@ -81,6 +85,14 @@ export const VIEWER_TOOLBAR_ITEMS: ViewerToolbarItem<ViewerControls>[] = [
     label: 'Display',
     icon: <IconAdjustments {...ICON} />,
     panel: (c) => <DisplayPanel settings={c.settings} change={c.changeSettings} mayResize={!c.shareMode} />,
+  },
+  {
+    id: 'files',
+    label: (c) => (c.filesOpen ? 'Hide files' : 'Files'),
+    icon: <IconFiles {...ICON} />,
+    action: (c) => c.toggleFiles(),
+    // A view-only guest may not transfer (the API refuses too); a guest's session id comes with the link.
+    hidden: (c) => viewOnly(c) || !c.sessionId,
   },
   {
     id: 'fullscreen',

@@ -7,6 +7,8 @@ import {
   type DriverSession,
   type ProgressReporter,
   type SessionDriver,
+  type SessionExec,
+  type SessionExecResult,
   type SessionSpec,
   type VncEndpoint,
 } from '../session-driver.js';
@@ -15,6 +17,7 @@ import { buildContainerSpec } from './container-spec.js';
 import { VNC_PASSWORD_ENV, newVncPassword, revealVncPassword } from '../../tunnel/vnc-password.js';
 import { demuxLogs, lastLines } from './docker-logs.js';
 import { LABELS, containerName, homeVolumeName } from './labels.js';
+import { dockerExec } from './docker-exec.js';
 import { pullImage } from './image-pull.js';
 import { ImageBuilds, type ImageRecipes } from './image-build.js';
 import type { SessionEgress } from '../session-egress.js';
@@ -225,6 +228,10 @@ export class DockerDriver implements SessionDriver {
     }
     this.#stopping.delete(sessionId);
     return this.#waitForVnc(sessionId, name);
+  }
+
+  exec(sessionId: string, command: string[], io: SessionExec): Promise<SessionExecResult> {
+    return dockerExec(this.#docker, sessionId, command, io);
   }
 
   async vncEndpoint(sessionId: string): Promise<VncEndpoint> {

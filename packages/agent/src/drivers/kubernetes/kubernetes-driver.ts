@@ -16,6 +16,8 @@ import {
   type DriverSession,
   type ProgressReporter,
   type SessionDriver,
+  type SessionExec,
+  type SessionExecResult,
   type SessionSpec,
   type VncEndpoint,
 } from '../session-driver.js';
@@ -31,6 +33,7 @@ import {
 } from './labels.js';
 import { assessPod, clip, failureText, podProgress, type PodAssessment } from './pod-status.js';
 import { PodWatch } from './pod-watch.js';
+import { kubernetesExec } from './kubernetes-exec.js';
 import { parseCpu, parseMemoryGb } from './quantity.js';
 import { buildSessionManifests, ownedBy, type ManifestOptions } from './session-manifests.js';
 import { apiStatus, ignoreStatus, kubernetesError } from './api-errors.js';
@@ -265,6 +268,18 @@ export class KubernetesDriver implements SessionDriver {
         },
       ];
     });
+  }
+
+  exec(sessionId: string, command: string[], io: SessionExec): Promise<SessionExecResult> {
+    const pod = this.#readyPod(sessionId);
+    if (!pod?.metadata?.name)
+      throw new DriverError('not_found', `session ${sessionId} has no ready pod to reach its files through`);
+    return kubernetesExec(
+      this.o.kubeConfig,
+      { namespace: this.o.namespace, name: pod.metadata.name, container: 'session' },
+      command,
+      io,
+    );
   }
 
   async vncEndpoint(sessionId: string): Promise<VncEndpoint> {
