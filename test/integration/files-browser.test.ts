@@ -42,9 +42,7 @@ before(async () => {
     200,
   );
   browser = await launchChromium();
-  page = await (
-    await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
-  ).newPage();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })).newPage();
   await signIn(page, cp.url, 'alice', 'alice-password');
   await page.goto(`${cp.url}/#/view/${sessionId}`);
   await page.waitForFunction(() => document.querySelector('[role=status]')?.textContent === 'connected', null, {
