@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 /** Opens a stream to a byte source: raw TCP, or a WebSocket in front of it. */
 export type Opener = () => Promise<{
   onData(listener: (chunk: Buffer) => void): void;
-  onClose(listener: () => void): void;
+  onClose(listener: (why: string) => void): void;
   send(data: Buffer): void;
   close(): void;
 }>;
@@ -16,7 +16,7 @@ export const tcpOpener =
       const socket = connect({ host: '127.0.0.1', port }, () =>
         resolve({
           onData: (l) => socket.on('data', l),
-          onClose: (l) => socket.on('close', l),
+          onClose: (l) => socket.on('close', () => l('closed')),
           send: (d) => socket.write(d),
           close: () => socket.destroy(),
         }),
@@ -35,7 +35,7 @@ export const wsOpener =
     });
     return {
       onData: (l) => ws.on('message', (d: Buffer) => l(d)),
-      onClose: (l) => ws.on('close', l),
+      onClose: (l) => ws.on('close', (code, reason) => l(`${code} ${reason.toString()}`)),
       send: (d) => ws.send(d),
       close: () => ws.close(),
     };
@@ -61,28 +61,55 @@ export async function timeBulk(open: Opener, bytes: number): Promise<number> {
   return seconds;
 }
 
-/** 64-byte ping-pongs over one stream; returns each round trip in microseconds. */
+/**
+ * The viewer's half of an RFB 3.8 handshake with security None, as the proxy follows it
+ * (rfb-client-stream.ts): ProtocolVersion, the security type, ClientInit. 14 bytes.
+ */
+const RFB_HANDSHAKE = Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1, 1])]);
+
+/** A 64-byte client message the proxy lets through: ClientCutText (8-byte header) with 56 bytes of text. */
+const PING = Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 56]), Buffer.alloc(56, 0x61)]);
+
+/**
+ * 64-byte ping-pongs over one stream to an echo server; returns each round trip in microseconds.
+ * The stream speaks RFB from the viewer's side (handshake, then ClientCutText messages), since the
+ * proxy closes a viewer that sends anything else; the echo server returns the bytes as they came.
+ */
 export async function pingPong(open: Opener, rounds: number): Promise<number[]> {
   const stream = await open();
-  const payload = Buffer.alloc(64, 1);
   const rtts: number[] = [];
   let pending: (() => void) | undefined;
+  let awaited = RFB_HANDSHAKE.length;
   let got = 0;
   stream.onData((chunk) => {
     got += chunk.length;
-    if (got >= 64) {
-      got -= 64;
+    if (got >= awaited) {
+      got -= awaited;
       pending?.();
     }
   });
-  for (let i = 0; i < rounds; i++) {
-    const started = performance.now();
-    await new Promise<void>((resolve) => {
+  const exchange = (payload: Buffer) =>
+    new Promise<void>((resolve) => {
+      awaited = payload.length;
       pending = resolve;
       stream.send(payload);
     });
+  await exchange(RFB_HANDSHAKE);
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    await exchange(PING);
     rtts.push((performance.now() - started) * 1000);
   }
   stream.close();
   return rtts;
+}
+
+/** Opens a stream and resolves once its first bytes (the server's greeting) have come through. */
+export async function openGreeted(open: Opener): Promise<{ close(): void }> {
+  const stream = await open();
+  await new Promise<void>((resolve, reject) => {
+    stream.onData(() => resolve());
+    stream.onClose((why) => reject(new Error(`an idle stream closed before the server greeted it: ${why}`)));
+  });
+  return stream;
 }

@@ -10,3 +10,4 @@ export * from './vnc-close.js';
 export * from './tunnel-handshake.js';
 export * from './command-payloads.js';
 export * from './agent-identity.js';
+export * from './in-process-tunnel.js';
