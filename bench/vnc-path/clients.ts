@@ -29,12 +29,21 @@ export const wsOpener =
   (url: () => Promise<string>, headers: Record<string, string> = {}): Opener =>
   async () => {
     const ws = new WebSocket(await url(), ['binary'], { headers, perMessageDeflate: false });
+    // Messages that arrive with the 101 (a loaded machine reads them in one go) are emitted before
+    // the caller can listen: hold them until it does.
+    let early: Buffer[] | undefined = [];
+    let listener: ((chunk: Buffer) => void) | undefined;
+    ws.on('message', (data: Buffer) => (listener ? listener(data) : early?.push(data)));
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
     return {
-      onData: (l) => ws.on('message', (d: Buffer) => l(d)),
+      onData: (l) => {
+        listener = l;
+        for (const chunk of early ?? []) l(chunk);
+        early = undefined;
+      },
       onClose: (l) => ws.on('close', (code, reason) => l(`${code} ${reason.toString()}`)),
       send: (d) => ws.send(d),
       close: () => ws.close(),

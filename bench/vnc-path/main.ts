@@ -203,7 +203,10 @@ try {
         stats.map((s) => s.cpuSeconds),
       );
     }
-    step(`throughput turn ${turn + 1} of ${repeat} measured`);
+    step(
+      `throughput turn ${turn + 1} of ${repeat}: ` +
+        [...rates].map(([path, r]) => `${path} ${fixed(r.at(-1)!, 2)} GiB/s`).join(', '),
+    );
   }
   const bulk = (path: string): Bulk | undefined => {
     const r = rates.get(path);
@@ -273,7 +276,10 @@ try {
     );
     const after = await deployment.cp.memory();
     idle.push({ deployment: deployment.name, asked, count, before, after });
-    step(`${deployment.name}: ${count} idle streams measured`);
+    step(
+      `${deployment.name}: ${count} idle streams, ${fixed((after.rssBytes - before.rssBytes) / 1024 / count, 1)} KiB RSS and ` +
+        `${fixed((after.heapBytes - before.heapBytes) / 1024 / count, 1)} KiB heap each`,
+    );
     for (const stream of open) stream.close();
     // Their close is the control plane's work (database rows, audit): let it finish before the next.
     for (let i = 0; i < 600; i++) {
