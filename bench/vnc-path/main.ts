@@ -205,7 +205,12 @@ try {
     }
     step(
       `throughput turn ${turn + 1} of ${repeat}: ` +
-        [...rates].map(([path, r]) => `${path} ${fixed(r.at(-1)!, 2)} GiB/s`).join(', '),
+        [...rates]
+          .map(([path, r]) => {
+            const seconds = (cpu.get(path) ?? []).map((c) => fixed(c / (gib * r.length), 2)).join(' + ');
+            return `${path} ${fixed(r.at(-1)!, 2)} GiB/s${seconds ? ` (${seconds} CPU s/GiB so far)` : ''}`;
+          })
+          .join(', '),
     );
   }
   const bulk = (path: string): Bulk | undefined => {

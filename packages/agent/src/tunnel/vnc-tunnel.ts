@@ -12,6 +12,7 @@ import {
 } from '@streamspace/protocol';
 import type { VncEndpoint } from '../drivers/session-driver.js';
 import { authenticateToServer, offerNoAuthToViewer } from './rfb-handshake.js';
+import { connectWithLargeReads } from './large-reads.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -127,7 +128,9 @@ export class VncTunnel {
     inProcess?: InProcessTunnels;
   }): Promise<VncTunnel> {
     const tcp = await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: options.endpoint.host, port: options.endpoint.port });
+      const endpoint = { host: options.endpoint.host, port: options.endpoint.port };
+      // In the control plane's process this socket is the relay's read side: larger reads, fewer frames.
+      const socket = options.inProcess ? connectWithLargeReads(endpoint) : connect(endpoint);
       socket.once('connect', () => resolve(socket));
       socket.once('error', (error) =>
         reject(new Error(`VNC at ${options.endpoint.host}:${options.endpoint.port} refused: ${error.message}`)),
