@@ -50,22 +50,39 @@ export const wsOpener =
     };
   };
 
-/** Reads `bytes` from a fresh stream; returns the seconds it took. A stream that ends short is an
- * error naming how much arrived (a relay that drops bytes must not look fast). */
-export async function timeBulk(open: Opener, bytes: number): Promise<number> {
+/** Reads `bytes` from a fresh stream; returns the seconds from its first byte to its last. A
+ * stream that ends short is an error naming how much arrived (a relay that drops bytes must not
+ * look fast). `window` is told when the bytes start and when the last arrives, before the stream
+ * closes: what a relay spends opening and closing a stream (its database, its audit) is not the
+ * bytes' cost. */
+export async function timeBulk(
+  open: Opener,
+  bytes: number,
+  window: { start(): Promise<unknown>; end(): Promise<unknown> } = { start: async () => 0, end: async () => 0 },
+): Promise<number> {
   const stream = await open();
-  const started = performance.now();
+  let started = 0;
+  let starting: Promise<unknown> | undefined;
+  let ending: Promise<unknown> | undefined;
   await new Promise<void>((resolve, reject) => {
     let received = 0;
     stream.onData((chunk) => {
+      if (received === 0) {
+        started = performance.now();
+        starting = window.start();
+      }
       received += chunk.length;
-      if (received >= bytes) resolve();
+      if (received >= bytes && !ending) {
+        ending = starting!.then(() => window.end());
+        resolve();
+      }
     });
     stream.onClose(() => {
       if (received < bytes) reject(new Error(`stream closed after ${received} of ${bytes} bytes`));
     });
   });
   const seconds = (performance.now() - started) / 1000;
+  await ending;
   stream.close();
   return seconds;
 }
