@@ -1,9 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import type { WindowStats } from './process-window.js';
+import type { MemorySample, WindowStats } from './process-window.js';
 import type { Ready, Reply, Request } from './ipc.js';
 
-const READY_TIMEOUT_MS = 60_000;
+// PGlite start-up and migrations take over a minute on a loaded 2-core machine.
+const READY_TIMEOUT_MS = 180_000;
 
 /**
  * A server under measurement in its own process, so its CPU, RSS and event-loop lag are its own and
@@ -62,6 +63,12 @@ export class BenchChild {
     const reply = await this.#request('window-end');
     if (!reply.stats) throw new Error('child answered window-end without stats');
     return reply.stats;
+  }
+
+  async memory(): Promise<MemorySample> {
+    const reply = await this.#request('memory');
+    if (!reply.memory) throw new Error('child answered memory without a sample');
+    return reply.memory;
   }
 
   /** Asks the child to stop cleanly; kills it (this child only) if it has not exited in 30 s. */

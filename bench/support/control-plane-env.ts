@@ -17,6 +17,8 @@ export function controlPlaneEnv(dataDir: string): NodeJS.ProcessEnv {
   return {
     ...env,
     PORT: '0',
+    // A port of its own too: a bench may run two control planes, beside other programs.
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     STREAMSPACE_DATA_DIR: dataDir,

@@ -1,8 +1,8 @@
-import { ProcessWindow, type WindowStats } from './process-window.js';
+import { memorySample, ProcessWindow, type MemorySample, type WindowStats } from './process-window.js';
 
 // The messages between a bench (parent) and a server it measures (child), over Node's IPC channel.
-export type Request = { id: number; cmd: 'window-start' | 'window-end' | 'stop' };
-export type Reply = { id: number; stats?: WindowStats };
+export type Request = { id: number; cmd: 'window-start' | 'window-end' | 'memory' | 'stop' };
+export type Reply = { id: number; stats?: WindowStats; memory?: MemorySample };
 export type Ready = { type: 'ready'; url: string; detail: string };
 
 /**
@@ -18,6 +18,8 @@ export function serveMeasurements(ready: Omit<Ready, 'type'>, onStop: () => Prom
       send({ id: message.id });
     } else if (message.cmd === 'window-end') {
       send({ id: message.id, stats: window.stop() });
+    } else if (message.cmd === 'memory') {
+      send({ id: message.id, memory: memorySample() });
     } else if (message.cmd === 'stop') {
       void onStop().finally(() => {
         send({ id: message.id });

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** What one process did over a measurement window. */
@@ -54,4 +55,32 @@ export class ProcessWindow {
       rssEndMiB: rss / MIB,
     };
   }
+}
+
+/** Where a process's memory is, after a full collection, and how many descriptors it holds. */
+export interface MemorySample {
+  rssBytes: number;
+  /** Live JavaScript objects (V8 heap, used). */
+  heapBytes: number;
+  /** Buffers and other memory V8 objects hold outside the heap. */
+  externalBytes: number;
+  openFds: number;
+  /** The soft RLIMIT_NOFILE: a relay holds two descriptors per stream. */
+  fdLimit: number;
+}
+
+/** Needs --expose-gc (BenchChild starts its children so): garbage must not count as a stream's. */
+export function memorySample(): MemorySample {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const usage = process.memoryUsage();
+  const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return {
+    rssBytes: usage.rss,
+    heapBytes: usage.heapUsed,
+    externalBytes: usage.external,
+    openFds: readdirSync('/proc/self/fd').length,
+    fdLimit: limit ? Number(limit[1]) : Number.MAX_SAFE_INTEGER,
+  };
 }

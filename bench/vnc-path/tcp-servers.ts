@@ -32,8 +32,17 @@ export function echoServer(): Promise<Server> {
   return listen(server);
 }
 
+/** Like a VNC server that nobody drives: greets each connection with its ProtocolVersion, then idles. */
+export function bannerServer(): Promise<Server> {
+  const server = createServer((socket) => {
+    socket.write('RFB 003.008\n');
+    socket.on('error', () => undefined);
+  });
+  return listen(server);
+}
+
 function listen(server: Server): Promise<Server> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  return new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve(server)));
 }
 
 export const portOf = (server: Server) => (server.address() as AddressInfo).port;

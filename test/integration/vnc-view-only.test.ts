@@ -6,13 +6,13 @@ import { PGLITE, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait-for.js';
 import {
-  execIn,
   removeAgentResources,
   requireContainerEngine,
   sessionContainers,
   startDockerAgent,
 } from '../support/podman.js';
 import { openViewer, runningSession, ticketPath } from '../support/vnc-viewer.js';
+import { typeFromViewAndControl } from '../support/view-only-keys.js';
 
 const AGENT_ID = `vnc-view-only-${process.pid}`;
 let docker: Docker;
@@ -37,20 +37,9 @@ after(async () => {
   if (docker) await removeAgentResources(docker, AGENT_ID);
 });
 
-const fileExists = async (path: string) =>
-  (await execIn(docker, container, `test -e ${path} && echo yes || echo no`)).trim() === 'yes';
-
 test('keys typed by a view-only viewer never reach the desktop; the same keys from a control viewer do', async () => {
-  const watcher = await openViewer(cp, await ticketPath(cp, sessionId, 'view'));
-  watcher.point(watcher.width / 2, watcher.height / 2);
-  watcher.type('touch /tmp/from-view-only\n');
-  // The control viewer types after the watcher on the same desktop: once its file exists, the
-  // watcher's keys (sent earlier, on a stream that stays open) would have arrived too.
-  const owner = await openViewer(cp, await ticketPath(cp, sessionId, 'control'));
-  owner.point(owner.width / 2, owner.height / 2);
-  owner.type('touch /tmp/from-control\n');
-  await waitFor("the control viewer's command ran", () => fileExists('/tmp/from-control'), 15_000, 200);
-  assert.equal(await fileExists('/tmp/from-view-only'), false, 'a view-only viewer typed into the desktop');
+  const { viewOnlyTyped, watcher, owner } = await typeFromViewAndControl(cp, docker, container, sessionId, 'view-only');
+  assert.equal(viewOnlyTyped, false, 'a view-only viewer typed into the desktop');
   assert.equal(watcher.socket.readyState, watcher.socket.OPEN, 'the view-only viewer still watches');
   const connects = await cp.api('GET', `/api/v1/audit?action=session.connect&target_id=${sessionId}`);
   assert.deepEqual(

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { Writable } from 'node:stream';
+import type { InProcessTunnels } from '@streamspace/protocol';
 import {
   connectDocker,
   createAgentLogger,
@@ -106,7 +107,13 @@ export async function execIn(docker: Docker, container: string, command: string)
 export async function startDockerAgent(
   controlPlaneUrl: string,
   agentId: string,
-  options: { env?: Record<string, string>; logs?: Writable; imageRecipes?: ImageRecipes } = {},
+  options: {
+    env?: Record<string, string>;
+    logs?: Writable;
+    imageRecipes?: ImageRecipes;
+    /** A control plane in this process to hand VNC streams to, as `streamspace up` wires it. */
+    inProcessTunnels?: InProcessTunnels;
+  } = {},
 ): Promise<RunningAgent> {
   const loaded = loadAgentConfig(
     {
@@ -123,6 +130,7 @@ export async function startDockerAgent(
   const agent = await startAgent(loaded.config, {
     logger: createAgentLogger(options.logs ? 'info' : 'silent', options.logs),
     ...(options.imageRecipes ? { imageRecipes: options.imageRecipes } : {}),
+    ...(options.inProcessTunnels ? { inProcessTunnels: options.inProcessTunnels } : {}),
   });
   await agent.registered;
   return agent;

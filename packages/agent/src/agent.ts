@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Registered } from '@streamspace/protocol';
+import type { InProcessTunnels, Registered } from '@streamspace/protocol';
 import type { AgentConfig } from './config.js';
 import { createAgentLogger, type Logger } from './logger.js';
 import { CommandRunner } from './commands/command-runner.js';
@@ -35,6 +35,8 @@ export interface AgentOptions {
   onFatal?: (problem: string) => void;
   /** The bundled catalog's recipes, built when missing if IMAGE_BUILD_ON_DEMAND (the CLI supplies them). */
   imageRecipes?: ImageRecipes;
+  /** Given when the agent runs in the control plane's process (`streamspace up`): one-hop VNC streams. */
+  inProcessTunnels?: InProcessTunnels;
 }
 
 /** The platform's driver and the pool it belongs to (AGENT_POOL, else derived from the platform). */
@@ -118,6 +120,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     logger.child({ component: 'commands' }),
     config.controlPlaneUrl,
     credential.value,
+    options.inProcessTunnels,
   );
   let connection: ControlConnection | undefined = undefined;
   const stop = async () => {

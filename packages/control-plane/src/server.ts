@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { InProcessTunnels } from '@streamspace/protocol';
 import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from './config/config.js';
 import { resolveSecrets, type Secrets } from './config/secrets.js';
@@ -46,6 +47,8 @@ export interface ControlPlane {
   readonly database: Database;
   readonly hub: AgentHub;
   readonly vnc: VncProxy;
+  /** For an agent started in this process (`streamspace up`): its VNC streams take one hop. */
+  readonly inProcessTunnels: InProcessTunnels;
   readonly secrets: Secrets;
   readonly admin: AdminBootstrap;
   readonly logger: Logger;
@@ -253,6 +256,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     database,
     hub,
     vnc,
+    inProcessTunnels: { join: (tunnel) => vnc.joinInProcess(tunnel) },
     secrets,
     admin,
     logger,

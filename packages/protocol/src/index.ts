@@ -11,3 +11,4 @@ export * from './tunnel-handshake.js';
 export * from './command-payloads.js';
 export * from './agent-identity.js';
 export * from './file-stream.js';
+export * from './in-process-tunnel.js';

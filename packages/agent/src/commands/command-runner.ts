@@ -6,6 +6,7 @@ import {
   type CommandResult,
   type Progress,
   type SessionStatus,
+  type InProcessTunnels,
 } from '@streamspace/protocol';
 import type { Logger } from 'pino';
 import { DriverError, type SessionDriver, type SessionSpec } from '../drivers/session-driver.js';
@@ -39,6 +40,8 @@ export class CommandRunner {
     private readonly controlPlaneUrl = '',
     /** This agent's own credential: a tunnel dial presents it beside the tunnel token. */
     private readonly credential = '',
+    /** The control plane's process, when this agent runs in it: tunnels are handed over, not dialled. */
+    private readonly inProcess?: InProcessTunnels,
   ) {}
 
   get openTunnels(): number {
@@ -145,6 +148,7 @@ export class CommandRunner {
           endpoint: await this.driver.vncEndpoint(sessionId),
           url: tunnelUrl(this.controlPlaneUrl, id),
           logger: this.logger,
+          ...(this.inProcess ? { inProcess: this.inProcess } : {}),
         });
         this.#tunnels.set(id, tunnel);
         void tunnel.closed.then(() => this.#tunnels.delete(id));

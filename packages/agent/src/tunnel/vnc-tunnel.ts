@@ -4,9 +4,15 @@ import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { AGENT_CREDENTIAL_HEADER, RAW_TUNNEL_PROTOCOL, websocketAccept } from '@streamspace/protocol';
+import {
+  AGENT_CREDENTIAL_HEADER,
+  RAW_TUNNEL_PROTOCOL,
+  websocketAccept,
+  type InProcessTunnels,
+} from '@streamspace/protocol';
 import type { VncEndpoint } from '../drivers/session-driver.js';
 import { authenticateToServer, offerNoAuthToViewer } from './rfb-handshake.js';
+import { connectWithLargeReads } from './large-reads.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -86,7 +92,8 @@ export function dialRawTunnel(
 /**
  * One VNC stream: a TCP connection to the session's VNC port piped to a raw tunnel the agent dials
  * out to the control plane. Streams' pipe() backpressure in both directions means a slow viewer
- * slows the VNC server instead of growing memory.
+ * slows the VNC server instead of growing memory. In the control plane's process (`inProcess`) there
+ * is no tunnel: the control plane takes the TCP connection itself and splices it to the viewer.
  */
 export class VncTunnel {
   readonly closed: Promise<void>;
@@ -95,13 +102,15 @@ export class VncTunnel {
   private constructor(
     readonly id: string,
     private readonly tcp: Socket,
-    private readonly link: Duplex,
+    private readonly link?: Duplex,
   ) {
     this.closed = new Promise((resolve) => (this.#close = resolve));
-    tcp.pipe(link);
-    link.pipe(tcp);
+    if (link) {
+      tcp.pipe(link);
+      link.pipe(tcp);
+    }
     const end = () => this.close();
-    for (const socket of [tcp, link]) {
+    for (const socket of link ? [tcp, link] : [tcp]) {
       socket.on('close', end);
       socket.on('error', end);
     }
@@ -115,9 +124,13 @@ export class VncTunnel {
     token: string;
     credential: string;
     logger: Logger;
+    /** The control plane's process, when the agent runs in it. */
+    inProcess?: InProcessTunnels;
   }): Promise<VncTunnel> {
     const tcp = await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: options.endpoint.host, port: options.endpoint.port });
+      const endpoint = { host: options.endpoint.host, port: options.endpoint.port };
+      // In the control plane's process this socket is the relay's read side: larger reads, fewer frames.
+      const socket = options.inProcess ? connectWithLargeReads(endpoint) : connect(endpoint);
       socket.once('connect', () => resolve(socket));
       socket.once('error', (error) =>
         reject(new Error(`VNC at ${options.endpoint.host}:${options.endpoint.port} refused: ${error.message}`)),
@@ -132,6 +145,15 @@ export class VncTunnel {
       const fromServer = options.endpoint.password
         ? await authenticateToServer(tcp, options.endpoint.password)
         : Buffer.alloc(0);
+      const joined = await options.inProcess?.join({
+        tunnelId: options.id,
+        token: options.token,
+        credential: options.credential,
+        vnc: tcp,
+        fromServer,
+        ...(options.endpoint.password ? { greetViewer: offerNoAuthToViewer } : {}),
+      });
+      if (joined) return new VncTunnel(options.id, tcp);
       const dialled = await dialRawTunnel(options.url, options.token, options.credential).catch((error: Error) => {
         throw new Error(`control plane refused tunnel ${options.id}: ${error.message}`);
       });
@@ -150,7 +172,7 @@ export class VncTunnel {
 
   close(): void {
     this.tcp.destroy();
-    this.link.destroy();
+    this.link?.destroy();
     this.#close();
   }
 }

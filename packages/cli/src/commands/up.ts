@@ -49,7 +49,11 @@ export async function runUp(): Promise<void> {
     const tryStart = async () => {
       if (stopping) return;
       try {
-        agent = await startAgent(config, { imageRecipes: catalogRecipes() });
+        // Its VNC streams are handed to the control plane in this process: one hop, no tunnel dial.
+        agent = await startAgent(config, {
+          imageRecipes: catalogRecipes(),
+          inProcessTunnels: controlPlane.inProcessTunnels,
+        });
         if (stopping) await agent.stop();
         if (warned) process.stdout.write(`Docker agent ${config.agentId} started\n`);
       } catch (error) {

@@ -19,6 +19,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** How each VNC stream reached its VNC server: a tunnel the agent dialled, or handed over in-process. */
+  readonly vncTunnels = new Counter({
+    name: 'streamspace_vnc_tunnels_total',
+    help: 'VNC streams joined to their session, by path (dialled: the agent dialled a tunnel; in_process: one hop, the agent runs in this process)',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
   readonly wsConnections = new Gauge({
     name: 'streamspace_websocket_connections',
     help: 'Open WebSocket connections by kind (agent, vnc, tunnel)',
@@ -56,6 +64,7 @@ export class Metrics {
   constructor(database: Database) {
     collectDefaultMetrics({ register: this.registry });
     wsConnectionsInit(this.wsConnections);
+    for (const path of ['dialled', 'in_process']) this.vncTunnels.inc({ path }, 0);
     const db = database.db;
     new Gauge({
       name: 'streamspace_agents',

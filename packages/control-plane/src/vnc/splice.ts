@@ -15,6 +15,7 @@ export interface ViewerBytes {
 /** Above this many bytes queued towards the viewer, the agent's side stops being read. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 const LOW_WATER_BYTES = 256 * 1024;
+const BINARY = { binary: true } as const;
 
 /**
  * Joins a viewer's WebSocket to an agent's raw tunnel: each chunk from the agent is framed once,
@@ -25,14 +26,19 @@ const LOW_WATER_BYTES = 256 * 1024;
  * bytes go through `bytes.parser` (control: the chunk itself, scanned; view: slices of it).
  */
 export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void, bytes: ViewerBytes): void {
+  // Only the chunk that crosses the high-water mark asks to hear when it is flushed: ws calls back
+  // after the socket wrote it, when all before it is gone too. No callback (and no closure held by
+  // ws's write queue) for the chunks of a stream that keeps up.
   const resumeTunnel = () => {
     if (tunnel.isPaused() && viewer.bufferedAmount < LOW_WATER_BYTES) tunnel.resume();
   };
   tunnel.on('data', (chunk: Buffer) => {
     onActivity();
     if (viewer.readyState !== WebSocket.OPEN) return;
-    viewer.send(chunk, { binary: true }, resumeTunnel);
-    if (viewer.bufferedAmount > HIGH_WATER_BYTES && !tunnel.isPaused()) tunnel.pause();
+    if (viewer.bufferedAmount + chunk.length > HIGH_WATER_BYTES) {
+      viewer.send(chunk, BINARY, resumeTunnel);
+      tunnel.pause();
+    } else viewer.send(chunk, BINARY);
   });
   let full = false;
   const write = (part: Buffer) => {

@@ -10,6 +10,7 @@ import {
   RAW_TUNNEL_PROTOCOL,
   VncClose,
   websocketAccept,
+  type InProcessTunnel,
   type VncCloseName,
 } from '@streamspace/protocol';
 import type { Schema } from '../db/schema.js';
@@ -26,7 +27,8 @@ import { splice } from './splice.js';
 import { relayUpgrade } from './replica-relay.js';
 import { tunnelTokenMatches } from './tunnel-token.js';
 import { isUuid } from '../ids.js';
-import { diallingAgent } from './dialling-agent.js';
+import { credentialAgent, diallingAgent } from './dialling-agent.js';
+import { greetViewer } from './viewer-greeting.js';
 import type { Grant, UserAccess } from '../auth/user-access.js';
 import { recordAudit } from '../db/queries/audit.js';
 import type { ClientAddress } from '../api/client-address.js';
@@ -106,6 +108,8 @@ export class VncProxy {
     maxPayload: 16 * 1024 * 1024,
   });
   readonly #streams = new Map<string, Stream>();
+  /** Open streams per session: the last one to leave ends its presence (no scan of all streams). */
+  readonly #sessionStreams = new Map<string, number>();
   readonly #allowedOrigins: Set<string>;
   readonly #sweeper: NodeJS.Timeout;
   #replicaUrl: string | undefined;
@@ -272,6 +276,7 @@ export class VncProxy {
       timer: setTimeout(() => this.#end(stream, 'TunnelTimeout'), this.o.tunnelTimeoutMs ?? 10_000),
     };
     this.#streams.set(tunnelId, stream);
+    this.#sessionStreams.set(sessionId, (this.#sessionStreams.get(sessionId) ?? 0) + 1);
     stream.unwatch = this.o.access.watch(grant, (verdict) =>
       this.#end(stream, 'LoginEnded', `${VncClose.LoginEnded.reason} (${verdict.reason})`),
     );
@@ -388,19 +393,71 @@ export class VncProxy {
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Accept: ${websocketAccept(key)}\r\nSec-WebSocket-Protocol: ${RAW_TUNNEL_PROTOCOL}\r\n\r\n`,
     );
+    this.o.metrics.wsConnections.inc({ kind: 'tunnel' });
+    socket.on('close', () => this.o.metrics.wsConnections.dec({ kind: 'tunnel' }));
+    this.#attach(stream, socket, head, 'dialled', new RfbClientStream(stream.mode));
+  }
+
+  /**
+   * The one-hop path: the agent in this process hands over its socket to the session's VNC server
+   * (past its VNC authentication), checked as a dial would be, and it is spliced to the viewer.
+   */
+  async joinInProcess(tunnel: InProcessTunnel): Promise<boolean> {
+    const { tunnelId } = tunnel;
+    const stream = this.#streams.get(tunnelId);
+    // Not a viewer of this process (another replica's, or gone): the agent dials, as in distributed mode.
+    if (!stream) return false;
+    if (!tunnelTokenMatches(this.o.tunnelSecret, tunnelId, stream.agentUuid, tunnel.token))
+      throw new Error(`wrong or missing token for tunnel ${tunnelId}`);
+    const agent = await credentialAgent(this.o.db, tunnel.credential);
+    if (agent !== stream.agentUuid)
+      throw new Error(
+        agent === undefined
+          ? `tunnel ${tunnelId}: missing, unknown or revoked agent credential`
+          : `tunnel ${tunnelId} belongs to another agent's session`,
+      );
+    if (this.#streams.get(tunnelId) !== stream || stream.viewer.readyState !== WebSocket.OPEN)
+      throw new Error(`tunnel ${tunnelId} is unknown or its viewer has left`);
+    if (stream.agentSide) throw new Error(`tunnel ${tunnelId} is already joined`);
+    clearTimeout(stream.timer);
+    // Held from here, so the viewer leaving during the greeting closes the VNC connection too.
+    stream.agentSide = tunnel.vnc;
+    const parser = new RfbClientStream(stream.mode);
+    let fromViewer: Buffer = Buffer.alloc(0);
+    if (tunnel.greetViewer) {
+      try {
+        fromViewer = await greetViewer(stream.viewer, parser, tunnel.greetViewer);
+      } catch (error) {
+        this.#end(stream, 'ProtocolError', (error as Error).message);
+        throw error;
+      }
+      if (this.#streams.get(tunnelId) !== stream) return true; // the viewer left meanwhile: #end closed both
+    }
+    if (tunnel.fromServer.length > 0) stream.viewer.send(tunnel.fromServer, { binary: true });
+    this.#attach(stream, tunnel.vnc, fromViewer, 'in_process', parser, true);
+    return true;
+  }
+
+  /** Splices the stream's agent side (a raw tunnel, or the VNC socket itself) to its viewer. */
+  #attach(
+    stream: Stream,
+    socket: Duplex,
+    head: Buffer,
+    path: 'dialled' | 'in_process',
+    parser: RfbClientStream,
+    headToServer = false,
+  ) {
+    const tunnelId = stream.tunnelId;
     (socket as Socket).setNoDelay?.(true);
     (socket as Socket).setTimeout?.(0);
     stream.agentSide = socket;
-    this.o.metrics.wsConnections.inc({ kind: 'tunnel' });
-    socket.on('close', () => {
-      this.o.metrics.wsConnections.dec({ kind: 'tunnel' });
-      void this.#agentSideClosed(stream);
-    });
+    this.o.metrics.vncTunnels.inc({ path });
+    socket.on('close', () => void this.#agentSideClosed(stream));
     socket.on('error', () => undefined);
     // A VNC stream has no use for half-closed: the agent's end is the stream's end.
     socket.on('end', () => socket.destroy());
     splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()), {
-      parser: new RfbClientStream(stream.mode),
+      parser,
       // View-only input never reaches the agent, so it is not activity either.
       onInput: () => stream.mode === 'control' && this.#presence.input(stream.sessionId),
       onProtocolError: (error) => {
@@ -408,11 +465,15 @@ export class VncProxy {
         this.#end(stream, 'ProtocolError', error.message);
       },
     });
-    if (head.length > 0) socket.unshift(head);
+    // Bytes that came with the tunnel's 101 are the agent's; after an in-process greeting they are the viewer's.
+    if (head.length > 0) {
+      if (headToServer) socket.write(head);
+      else socket.unshift(head);
+    }
     socket.resume();
     stream.viewer.resume();
     this.o.logger.info(
-      { sessionId: stream.sessionId, tunnelId },
+      { sessionId: stream.sessionId, tunnelId, path },
       `VNC proxy connection established for session ${stream.sessionId}`,
     );
   }
@@ -474,8 +535,12 @@ export class VncProxy {
     stream.unwatch();
     void deleteTunnel(this.o.db, stream.tunnelId).catch(() => undefined);
     void this.#presence.leave(stream.tunnelId, stream.sessionId);
-    if (![...this.#streams.values()].some((s) => s.sessionId === stream.sessionId))
+    const left = (this.#sessionStreams.get(stream.sessionId) ?? 1) - 1;
+    if (left > 0) this.#sessionStreams.set(stream.sessionId, left);
+    else {
+      this.#sessionStreams.delete(stream.sessionId);
       this.#presence.forget(stream.sessionId);
+    }
     void recordAudit(this.o.db, {
       actorUserId: stream.userId,
       actor: stream.username,
