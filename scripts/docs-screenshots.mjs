@@ -2,7 +2,7 @@
 // Copies the README's screenshots from the browser tests' output (test-artifacts/) into docs/, so
 // the pictures in the README are the ones the last test run took, never hand-made.
 //   Run the tests first:  node scripts/run-tests.mjs test/dist/integration/ui-pages.test.js
-//   (and browser-e2e.test.js for the viewer's picture)
+//   (and files-browser.test.js for the viewer's picture, admin-pages.test.js for the dashboard's)
 import { copyFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +18,8 @@ const SCREENSHOTS = [
   ['ui-sessions.png', 'sessions-running-desktop.png', 'ui-pages'],
   ['ui-login.png', 'login-desktop.png', 'ui-pages'],
   ['ui-account.png', 'account-desktop.png', 'ui-pages'],
-  ['session-viewer.png', 'viewer.png', 'browser-e2e'],
+  ['session-viewer.png', 'files-panel.png', 'files-browser'],
+  ['admin-dashboard.png', 'admin-dashboard-desktop.png', 'admin-pages'],
 ];
 
 const missing = SCREENSHOTS.filter(([, artifact]) => !existsSync(`${root}test-artifacts/${artifact}`));
