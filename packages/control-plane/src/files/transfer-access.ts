@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
@@ -10,6 +11,13 @@ import { SHARE_TOKEN_SHAPE, hashShareToken } from '../sessions/share-links.js';
 
 /** The header a link share's guest sends its share token in (the link's `shr_…` part). */
 export const SHARE_TOKEN_HEADER = 'x-share-token';
+
+/** The request headers schema of every route a control share's guest may call. */
+export const ShareTokenHeaders = Type.Object({
+  [SHARE_TOKEN_HEADER]: Type.Optional(
+    Type.String({ description: "a control share's link token (shr_…), for its guest" }),
+  ),
+});
 
 export interface TransferAccess {
   sessionId: string;

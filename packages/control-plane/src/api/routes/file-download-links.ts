@@ -6,7 +6,7 @@ import { ApiError, UnauthorizedError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { IdParam, errors } from '../schemas.js';
 import { homePath } from '../../files/home-path.js';
-import { SHARE_TOKEN_HEADER, transferAccess } from '../../files/transfer-access.js';
+import { SHARE_TOKEN_HEADER, ShareTokenHeaders, transferAccess } from '../../files/transfer-access.js';
 import { sendDownload } from '../../files/file-download.js';
 import { insertFileDownloadTicket, redeemFileDownloadTicket } from '../../db/queries/file-download-tickets.js';
 import { findApiTokenByHash } from '../../db/queries/api-tokens.js';
@@ -53,11 +53,7 @@ export function fileDownloadLinkRoutes(app: FastifyInstance, ctx: ApiContext) {
         querystring: Type.Object({
           path: Type.Optional(Type.String({ description: `relative to the session user's home (${SESSION_HOME})` })),
         }),
-        headers: Type.Object({
-          [SHARE_TOKEN_HEADER]: Type.Optional(
-            Type.String({ description: "a control share's link token (shr_…), for its guest" }),
-          ),
-        }),
+        headers: ShareTokenHeaders,
         response: { 200: DownloadLink, ...errors(400, 401, 404, 409) },
       },
     },

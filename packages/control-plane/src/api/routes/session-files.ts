@@ -12,7 +12,12 @@ import { ApiError, BadRequestError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { IdParam, errors } from '../schemas.js';
 import { homePath } from '../../files/home-path.js';
-import { SHARE_TOKEN_HEADER, transferAccess, type TransferAccess } from '../../files/transfer-access.js';
+import {
+  SHARE_TOKEN_HEADER,
+  ShareTokenHeaders,
+  transferAccess,
+  type TransferAccess,
+} from '../../files/transfer-access.js';
 import type { FileStream } from '../../files/file-streams.js';
 import { auditTransfer, openFileStream, sendDownload } from '../../files/file-download.js';
 import { replyError } from '../../files/reply-errors.js';
@@ -36,11 +41,6 @@ const Listing = Type.Object({
 });
 const Uploaded = Type.Object({ path: Type.String(), size: Type.Integer() });
 const security = [{ bearer: [] }];
-const shareHeader = Type.Object({
-  [SHARE_TOKEN_HEADER]: Type.Optional(
-    Type.String({ description: "a control share's link token (shr_…), for its guest" }),
-  ),
-});
 
 /**
  * Files in and out of a running session (issue 15): list a directory of the home, download a file,
@@ -83,7 +83,7 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
           security,
           params: IdParam,
           querystring: PathQuery,
-          headers: shareHeader,
+          headers: ShareTokenHeaders,
           response: { 200: Listing, ...errors(400, 401, 404, 409, 502, 504) },
         },
       },
@@ -115,7 +115,7 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
           security,
           params: IdParam,
           querystring: PathQuery,
-          headers: shareHeader,
+          headers: ShareTokenHeaders,
           response: { ...errors(400, 401, 403, 404, 409, 502, 504) },
         },
       },
@@ -136,7 +136,7 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
           security,
           params: IdParam,
           querystring: PathQuery,
-          headers: shareHeader,
+          headers: ShareTokenHeaders,
           response: { 200: Uploaded, ...errors(400, 401, 403, 404, 409, 411, 413, 502, 504) },
         },
       },
