@@ -107,8 +107,40 @@ test('a click on a file made in the session downloads it', async () => {
   ]);
   assert.equal(download.suggestedFilename(), 'note.txt');
   assert.equal(await readFile((await download.path())!, 'utf8'), 'made in the session\n');
+  // The browser itself fetched a single-use link (streamed to disk), not the page into a Blob.
+  assert.match(download.url(), new RegExp(`^${cp.url}/api/v1/files/download/[A-Za-z0-9_-]{43}$`));
+  await panel
+    .getByRole('listitem', { name: 'download note.txt' })
+    .getByText(/note\.txt — Download started/)
+    .waitFor();
+  assert.equal((await fetch(download.url())).status, 404, 'the link worked once');
   await panel.getByRole('button', { name: 'Up one folder' }).click();
   await panel.getByRole('button', { name: 'Open Documents' }).waitFor();
+});
+
+test('a larger binary file downloads through the panel byte for byte, audited as a link download', async () => {
+  const panel = page.getByRole('complementary', { name: 'Files' });
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    panel.getByRole('button', { name: 'Download dropped.bin' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'dropped.bin');
+  const saved = await readFile((await download.path())!);
+  assert.equal(saved.length, DROPPED_SIZE);
+  assert.ok(saved.equals(pattern(DROPPED_SIZE)));
+  const audited = await waitFor('the download audited', async () => {
+    const rows = await cp.cp.database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'session.file_download')
+      .where('target_id', '=', sessionId)
+      .execute();
+    return rows.find((r) => r.details.path === '/home/user/dropped.bin');
+  });
+  assert.deepEqual(
+    { via: audited.details.via, completed: audited.details.completed, actor: audited.actor },
+    { via: 'link', completed: true, actor: 'alice' },
+  );
 });
 
 test('a file over SESSION_UPLOAD_MAX is refused in words, and nothing is sent', async () => {

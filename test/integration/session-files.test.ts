@@ -5,13 +5,14 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { containerName, type RunningAgent } from '@streamspace/agent';
 import { forEachDatabase, type FreshDatabase } from '../support/databases.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { execIn, removeAgentResources, requireContainerEngine, startDockerAgent } from '../support/podman.js';
 import { waitFor } from '../support/wait-for.js';
-import { downloadFile, fileSha256, uploadFile } from '../support/file-transfer.js';
+import { downloadFile, downloadFromLink, fileSha256, uploadFile } from '../support/file-transfer.js';
 
 // Files in and out of a real session (issue 15): control plane + a real Docker agent on podman +
 // the real xterm image; the bytes go through the agent's dial-out file stream.
@@ -55,6 +56,38 @@ forEachDatabase('session files', (target) => {
   const list = (path: string, token = alice, headers: Record<string, string> = {}) =>
     cp.api('GET', `/api/v1/sessions/${sessionId}/files?path=${encodeURIComponent(path)}`, { token, headers });
   const inSession = (command: string) => execIn(docker, container, command);
+  /** Every download-link ticket minted here, to check none reaches the log. */
+  const tickets: string[] = [];
+  const askLink = (path: string, token = alice, headers: Record<string, string> = {}) =>
+    cp.api('POST', `/api/v1/sessions/${sessionId}/files/download-link?path=${encodeURIComponent(path)}`, {
+      token,
+      headers,
+    });
+  const mintLink = async (path: string, token = alice, headers: Record<string, string> = {}) => {
+    const answer = await askLink(path, token, headers);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const url = answer.body.url as string;
+    tickets.push(url.slice(url.lastIndexOf('/') + 1));
+    return url;
+  };
+  const ticketRow = (url: string) =>
+    cp.cp.database.db
+      .selectFrom('file_download_tickets')
+      .selectAll()
+      .where(
+        'ticket_hash',
+        '=',
+        createHash('sha256')
+          .update(url.slice(url.lastIndexOf('/') + 1))
+          .digest('hex'),
+      )
+      .executeTakeFirst();
+  const assertLinkGone = async (url: string) => {
+    const answer = await downloadFromLink(cp.url, url);
+    assert.equal(answer.status, 404, JSON.stringify(answer.body));
+    assert.equal(answer.body.error, 'link_not_found');
+    assert.match(answer.body.message, /unknown, already used or expired.*ask for a new link/);
+  };
   const audits = (action: string) =>
     cp.cp.database.db
       .selectFrom('audit_log')
@@ -67,8 +100,11 @@ forEachDatabase('session files', (target) => {
     docker = await requireContainerEngine();
     await removeAgentResources(docker, agentId);
     fresh = await target.fresh();
-    cp = await (
-      await startTestControlPlane(fresh, { env: { SESSION_UPLOAD_MAX: '110MiB', SESSION_START_TIMEOUT: '2m' } })
+    cp = await // debug: the per-request lines are on, so the test can see a link's ticket is kept out of them.
+    (
+      await startTestControlPlane(fresh, {
+        env: { SESSION_UPLOAD_MAX: '110MiB', SESSION_START_TIMEOUT: '2m', LOG_LEVEL: 'debug' },
+      })
     ).loginAsAdmin();
     alice = await cp.createUser('alice');
     bob = await cp.createUser('bob');
@@ -248,6 +284,99 @@ forEachDatabase('session files', (target) => {
       assert.equal(answer.status, 404, JSON.stringify(answer.body));
   });
 
+  test('a download link: no Authorization, 20 MiB byte for byte, works once, audited as via link', async () => {
+    await inSession(`head -c ${20 * MiB} /dev/urandom > /home/user/twenty.bin`);
+    const expected = (await inSession('sha256sum /home/user/twenty.bin')).split(' ')[0];
+    const answer = await askLink('twenty.bin');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.match(answer.body.url, /^\/api\/v1\/files\/download\/[A-Za-z0-9_-]{43}$/);
+    const lifetime = Date.parse(answer.body.expires_at) - Date.now();
+    assert.ok(lifetime > 50_000 && lifetime <= 61_000, `expires in ${lifetime} ms`);
+    const url = answer.body.url as string;
+    tickets.push(url.slice(url.lastIndexOf('/') + 1));
+    const row = await ticketRow(url);
+    assert.ok(row, 'only the SHA-256 of the ticket is stored');
+    assert.deepEqual({ path: row.path, share_id: row.share_id }, { path: '/home/user/twenty.bin', share_id: null });
+
+    const down = await downloadFromLink(cp.url, url);
+    assert.equal(down.status, 200, JSON.stringify(down.body));
+    assert.equal(down.headers['content-length'], String(20 * MiB));
+    assert.match(String(down.headers['content-disposition']), /^attachment; filename="twenty.bin"/);
+    assert.equal(down.bytes, 20 * MiB);
+    assert.equal(down.sha256, expected);
+    await assertLinkGone(url);
+    await assertLinkGone('/api/v1/files/download/not-a-ticket');
+    await assertLinkGone(`/api/v1/files/download/${'A'.repeat(43)}`);
+
+    const audited = await waitFor('the link download audited', async () =>
+      (await audits('session.file_download')).find((r) => r.details.path === '/home/user/twenty.bin'),
+    );
+    assert.deepEqual(
+      { actor: audited.actor, via: audited.details.via, completed: audited.details.completed },
+      { actor: 'alice', via: 'link', completed: true },
+    );
+  });
+
+  test('an expired link answers 404; the maintenance loop prunes used and expired links', async () => {
+    // A used link (marked so here rather than by downloading 100 MiB again) is pruned.
+    const used = await mintLink('big.bin');
+    await cp.cp.database.db
+      .updateTable('file_download_tickets')
+      .set({ used_at: new Date() })
+      .where('ticket_hash', '=', (await ticketRow(used))!.ticket_hash)
+      .execute();
+    await waitFor('the used link pruned', async () => ((await ticketRow(used)) === undefined ? true : undefined));
+    const url = await mintLink('big.bin');
+    const row = await ticketRow(url);
+    await cp.cp.database.db
+      .updateTable('file_download_tickets')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('ticket_hash', '=', row!.ticket_hash)
+      .execute();
+    await assertLinkGone(url);
+    await waitFor('the expired link pruned', async () => ((await ticketRow(url)) === undefined ? true : undefined));
+  });
+
+  test('a link is refused like the API: bad path 400, not owner 404, share revoked 404, user disabled 401', async () => {
+    const bad = await askLink('../etc/passwd');
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.equal(bad.body.error, 'bad_path');
+    const other = await askLink('big.bin', bob);
+    assert.equal(other.status, 404, JSON.stringify(other.body));
+    assert.equal(other.body.error, 'not_found');
+
+    const created = await cp.api('POST', `/api/v1/sessions/${sessionId}/shares`, {
+      token: alice,
+      body: { mode: 'control', expires_in: '1h' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const share = { 'x-share-token': created.body.token as string };
+    assert.equal((await askLink('big.bin', carol)).status, 404, 'without the share header');
+    const guestDown = await downloadFromLink(cp.url, await mintLink('from-bob.txt', carol, share));
+    assert.equal(guestDown.status, 200, JSON.stringify(guestDown.body));
+    assert.equal(guestDown.bytes, 14);
+    const beforeRevoke = await mintLink('from-bob.txt', carol, share);
+    const revoked = await cp.api('DELETE', `/api/v1/sessions/${sessionId}/shares/${created.body.id}`, {
+      token: alice,
+    });
+    assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+    const afterRevoke = await downloadFromLink(cp.url, beforeRevoke);
+    assert.equal(afterRevoke.status, 404, JSON.stringify(afterRevoke.body));
+    assert.equal(afterRevoke.body.error, 'not_found');
+
+    const dave = await cp.createUser('dave', 'admin');
+    const daves = await mintLink('big.bin', dave);
+    const user = await cp.cp.database.db
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', 'dave')
+      .executeTakeFirstOrThrow();
+    assert.equal((await cp.api('PATCH', `/api/v1/users/${user.id}`, { body: { disabled: true } })).status, 200);
+    const refused = await downloadFromLink(cp.url, daves);
+    assert.equal(refused.status, 401, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /account is disabled/);
+  });
+
   // Replicas share PostgreSQL: a second control plane on the same database takes the request while
   // the agent stays connected to the first, which relays the agent's dial back to it.
   if (target.name === 'PostgreSQL')
@@ -261,12 +390,19 @@ forEachDatabase('session files', (target) => {
         assert.equal(up.status, 200, JSON.stringify(up.body));
         assert.equal((await inSession('cat /home/user/via-other.txt')).trim(), 'via the other replica');
         assert.match(cp.logs.text, /file stream relayed/);
+        // A link minted on one replica is redeemed on the other (the ticket is in the database), once.
+        const url = await mintLink('big.bin');
+        const linked = await downloadFromLink(other.url, url);
+        assert.equal(linked.status, 200, JSON.stringify(linked.body));
+        assert.equal(linked.sha256, bigSha);
+        await assertLinkGone(url);
       } finally {
         await other.stop();
       }
     });
 
-  test('a stopped session answers 409', async () => {
+  test('a stopped session answers 409, to a link minted while it ran too; no ticket was logged', async () => {
+    const minted = await mintLink('big.bin');
     const stopped = await cp.api('PATCH', `/api/v1/sessions/${sessionId}`, {
       token: alice,
       body: { state: 'stopped' },
@@ -282,5 +418,15 @@ forEachDatabase('session files', (target) => {
       assert.equal(answer.body.error, 'session_not_running');
       assert.match(answer.body.message, /Session is stopped; files can be moved in or out only while it runs/);
     }
+    const late = await askLink('big.bin');
+    assert.equal(late.status, 409, JSON.stringify(late.body));
+    const redeemed = await downloadFromLink(cp.url, minted);
+    assert.equal(redeemed.status, 409, JSON.stringify(redeemed.body));
+    assert.equal(redeemed.body.error, 'session_not_running');
+
+    // The request log has the links' route, never their tickets.
+    assert.match(cp.logs.text, /"url":"\/api\/v1\/files\/download\/:ticket"/);
+    assert.ok(tickets.length >= 7);
+    for (const ticket of tickets) assert.ok(!cp.logs.text.includes(ticket), 'a download-link ticket was logged');
   });
 });

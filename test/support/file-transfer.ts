@@ -67,10 +67,17 @@ export function downloadFile(
   path: string,
   headers: Record<string, string> = {},
 ): Promise<Transfer> {
+  return getFile(target(base, sessionId, path), { authorization: `Bearer ${token}`, ...headers });
+}
+
+/** GET of a download link (`url` as POST …/files/download-link answers it), with no Authorization. */
+export function downloadFromLink(base: string, url: string): Promise<Transfer> {
+  return getFile(new URL(url, base), {});
+}
+
+function getFile(url: URL, headers: Record<string, string>): Promise<Transfer> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(target(base, sessionId, path), {
-      headers: { authorization: `Bearer ${token}`, ...headers },
-    });
+    const request = httpRequest(url, { headers });
     request.on('response', (response) => {
       const status = response.statusCode ?? 0;
       if (status !== 200) {

@@ -4,6 +4,7 @@ import type { Schema } from './db/schema.js';
 import { flushHeartbeats, markAgentsOffline } from './db/queries/agents.js';
 import { isDatabaseUnavailable } from './errors.js';
 import { deleteExpiredTickets } from './db/queries/vnc-tickets.js';
+import { deleteSpentFileDownloadTickets } from './db/queries/file-download-tickets.js';
 import { deleteStaleTunnels } from './db/queries/vnc-tunnels.js';
 import { closeEndedShareViewers } from './sessions/share-expiry.js';
 import { pruneAuditLog, pruneFinishedCommands, pruneLoginFailures } from './db/queries/retention.js';
@@ -36,7 +37,7 @@ export interface MaintenanceOptions {
 /**
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
- * sessions, re-deliver anything missed, prune expired tickets, old login failures, finished
+ * sessions, re-deliver anything missed, prune expired tickets (VNC, download links), old login failures, finished
  * commands and audit entries past AUDIT_RETENTION, drop viewer rows of dead replicas, close viewers
  * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
  * is idempotent, so replicas running it at once agree.
@@ -78,6 +79,7 @@ export class Maintenance {
       await sessions.failTimedOut(this.o.sessionStartTimeoutMs);
       await scheduler.placePending();
       await deleteExpiredTickets(db);
+      await deleteSpentFileDownloadTickets(db);
       await deleteStaleTunnels(db);
       await closeEndedShareViewers(db);
       await deleteStaleViewers(db);

@@ -72,10 +72,9 @@ export async function buildApp(
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'request',
-    );
+    // A download link's URL is its credential: such routes are logged by their pattern.
+    const url = request.routeOptions.config.secretInUrl ? route : request.url;
+    request.log.debug({ method: request.method, url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
 
   healthRoutes(app, ctx);

@@ -176,6 +176,24 @@ export interface VncViewersTable {
 }
 
 /** A link to a session's desktop (migration 0018); only the token's hash is kept. */
+/** Single-use download links (migration 0020): a browser navigates to one and streams to disk. */
+export interface FileDownloadTicketsTable {
+  ticket_hash: string;
+  session_id: string;
+  user_id: string;
+  path: string;
+  /** The control share the guest came through; null for the owner's and admins' own links. */
+  share_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The minting login: a logout or a disabled account ends its links too. */
+  token_version: number;
+  token_expires_at: ColumnType<Date, Date | string, Date | string>;
+  /** Set when minted with an API token (its SHA-256): revoking the token ends its links. */
+  api_token_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
 export interface SessionSharesTable {
   id: Generated<string>;
   session_id: string;
@@ -289,6 +307,7 @@ export interface Schema {
   vnc_tunnels: VncTunnelsTable;
   vnc_viewers: VncViewersTable;
   session_shares: SessionSharesTable;
+  file_download_tickets: FileDownloadTicketsTable;
   event_streams: EventStreamsTable;
   user_totp: UserTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;

@@ -1,7 +1,7 @@
 /**
  * Files in and out of a session through the API (issue 15): listing, uploads with XMLHttpRequest
- * (its upload progress events), downloads with fetch read as a stream (progress from the bytes
- * read). Every transfer can be cancelled; errors come back in words.
+ * (its upload progress events, and cancel), downloads through a single-use link the browser itself
+ * downloads (streamed to disk; its download manager shows progress). Errors come back in words.
  */
 import type { FileEntry } from '@streamspace/protocol';
 import { getToken } from '../api.js';
@@ -111,40 +111,36 @@ export async function uploadFiles(
   }
 }
 
+/** What POST …/files/download-link answers: a single-use URL good for a minute. */
+export interface DownloadLink {
+  url: string;
+  expires_at: string;
+}
+
 /**
- * Downloads a file and hands it to the browser as a download. Read as a stream for progress and
- * cancel; the parts are kept as a Blob (which Chromium moves to disk when large).
+ * Starts a browser download of a file: asks for a single-use download link (the bearer header
+ * goes with that request), then navigates a hidden `<a download>` to it. The browser streams the
+ * file to disk with its own download manager, which shows progress and can cancel; nothing is held
+ * in this page's memory (a fetch read into a Blob would hold the whole file).
  */
 export async function downloadFile(
   sessionId: string,
   path: string,
-  options: { onProgress?: OnProgress; signal?: AbortSignal; shareToken?: string } = {},
+  options: { signal?: AbortSignal; shareToken?: string } = {},
 ): Promise<void> {
-  const response = await fetch(filesUrl(sessionId, path, true), {
-    headers: headers(options.shareToken),
-    signal: options.signal,
-  });
-  if (!response.ok || !response.body)
-    throw new TransferError(response.status, transferErrorText(response.status, await response.text()));
-  const total = Number(response.headers.get('content-length') ?? 0);
-  const parts: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    loaded += value.length;
-    options.onProgress?.(loaded, total);
-  }
-  const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type: 'application/octet-stream' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = path.split('/').pop() ?? 'download';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  const response = await fetch(
+    `/api/v1/sessions/${encodeURIComponent(sessionId)}/files/download-link?path=${encodeURIComponent(path)}`,
+    { method: 'POST', headers: headers(options.shareToken), signal: options.signal },
+  );
+  if (!response.ok) throw new TransferError(response.status, transferErrorText(response.status, await response.text()));
+  const link = (await response.json()) as DownloadLink;
+  const anchor = document.createElement('a');
+  anchor.href = link.url;
+  anchor.download = path.split('/').pop() ?? 'download';
+  anchor.hidden = true;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
 }
 
 export const joinPath = (dir: string, name: string) => (dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`);

@@ -85,8 +85,9 @@ export function useFileDrop(target: RefObject<HTMLElement | null>, onFiles: (fil
 /**
  * The viewer's file panel: the session user's home, a folder at a time; a click on a file
  * downloads it; uploads by the button or by dropping files on `dropTarget` (the remote screen),
- * into the folder shown. Each transfer has a progress bar and a cancel button; errors are said in
- * words. `shareToken`: a control share's guest's link token. `hidden` keeps it mounted (drops still
+ * into the folder shown. Each upload has a progress bar and a cancel button; a download is handed
+ * to the browser's own download manager (streamed to disk, its progress shown there); errors are
+ * said in words. `shareToken`: a control share's guest's link token. `hidden` keeps it mounted (drops still
  * upload, and `onDrop` can show it).
  */
 export function FilePanel({
@@ -176,14 +177,8 @@ export function FilePanel({
     }
   };
   const download = (name: string, size: number) => {
-    const { transfer, update, settle } = track(name, 'download', size);
-    void settle(
-      downloadFile(sessionId, joinPath(current, name), {
-        shareToken,
-        signal: transfer.controller.signal,
-        onProgress: (loaded, total) => update({ loaded, total: total || size }),
-      }),
-    );
+    const { transfer, settle } = track(name, 'download', size);
+    void settle(downloadFile(sessionId, joinPath(current, name), { shareToken, signal: transfer.controller.signal }));
   };
 
   useFileDrop(dropTarget ?? { current: null }, (files) => {
@@ -327,9 +322,13 @@ export function FilePanel({
                 <Text size="xs" truncate>
                   {t.direction === 'upload' ? '↑' : '↓'} {t.name} —{' '}
                   {t.state === 'running'
-                    ? `${formatSize(t.loaded)} of ${formatSize(t.total)}`
+                    ? t.direction === 'upload'
+                      ? `${formatSize(t.loaded)} of ${formatSize(t.total)}`
+                      : 'asking for a download link…'
                     : t.state === 'done'
-                      ? 'done'
+                      ? t.direction === 'upload'
+                        ? 'done'
+                        : 'Download started'
                       : t.state === 'cancelled'
                         ? 'cancelled'
                         : 'failed'}
@@ -345,12 +344,21 @@ export function FilePanel({
                   </ActionIcon>
                 ) : null}
               </Group>
-              <Progress
-                value={t.total > 0 ? (100 * t.loaded) / t.total : t.state === 'done' ? 100 : 0}
-                color={t.state === 'failed' ? 'red' : t.state === 'done' ? 'green' : undefined}
-                aria-label={`${t.direction} progress of ${t.name}`}
-                size="sm"
-              />
+              {/* A download streams to disk through the browser's own download manager, which shows
+                  its progress and can cancel it; this page never sees its bytes. */}
+              {t.direction === 'download' && t.state === 'done' ? (
+                <Text size="xs" c="gray.7">
+                  {formatSize(t.total)}: your browser's downloads show its progress.
+                </Text>
+              ) : null}
+              {t.direction === 'upload' ? (
+                <Progress
+                  value={t.total > 0 ? (100 * t.loaded) / t.total : t.state === 'done' ? 100 : 0}
+                  color={t.state === 'failed' ? 'red' : t.state === 'done' ? 'green' : undefined}
+                  aria-label={`${t.direction} progress of ${t.name}`}
+                  size="sm"
+                />
+              ) : null}
               {t.error ? (
                 <Text size="xs" c="red" role="alert">
                   {t.error}

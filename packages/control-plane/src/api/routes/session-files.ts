@@ -1,5 +1,3 @@
-import { Transform, pipeline } from 'node:stream';
-import { posix } from 'node:path';
 import { Type } from 'typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -13,14 +11,19 @@ import { caller } from '../../auth/authenticate.js';
 import { ApiError, BadRequestError } from '../../errors.js';
 import type { ApiContext } from '../context.js';
 import { IdParam, errors } from '../schemas.js';
-import { auditRequest } from '../audit-request.js';
 import { homePath } from '../../files/home-path.js';
-import { SHARE_TOKEN_HEADER, transferAccess, type TransferAccess } from '../../files/transfer-access.js';
-import { FileStreamTimeoutError, type FileStream } from '../../files/file-streams.js';
+import {
+  SHARE_TOKEN_HEADER,
+  ShareTokenHeaders,
+  transferAccess,
+  type TransferAccess,
+} from '../../files/transfer-access.js';
+import type { FileStream } from '../../files/file-streams.js';
+import { auditTransfer, openFileStream, sendDownload } from '../../files/file-download.js';
 import { replyError } from '../../files/reply-errors.js';
 import { formatByteSize } from '../../files/byte-size.js';
 import { readReplyLine } from '../../files/reply-line.js';
-import { contentDisposition } from '../../files/content-disposition.js';
+import { fileDownloadLinkRoutes } from './file-download-links.js';
 
 type Request = FastifyRequest<{ Params: { id: string }; Querystring: { path?: string } }>;
 
@@ -38,11 +41,6 @@ const Listing = Type.Object({
 });
 const Uploaded = Type.Object({ path: Type.String(), size: Type.Integer() });
 const security = [{ bearer: [] }];
-const shareHeader = Type.Object({
-  [SHARE_TOKEN_HEADER]: Type.Optional(
-    Type.String({ description: "a control share's link token (shr_…), for its guest" }),
-  ),
-});
 
 /**
  * Files in and out of a running session (issue 15): list a directory of the home, download a file,
@@ -54,49 +52,21 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   const access = (request: Request) => {
     const header = request.headers[SHARE_TOKEN_HEADER];
-    return transferAccess(ctx.db, caller(request), request.params.id, Array.isArray(header) ? header[0] : header);
+    return transferAccess(ctx.db, caller(request), request.params.id, {
+      token: Array.isArray(header) ? header[0] : header,
+    });
   };
   const pathOf = (request: Request, emptyIsHome: boolean) => {
     const checked = homePath(request.query.path, { emptyIsHome });
     if (!checked.ok) throw new ApiError(400, 'bad_path', checked.problem);
     return checked.path;
   };
-  const open = async (granted: TransferAccess, op: FileStreamOp, path: string, size?: number): Promise<FileStream> => {
-    let stream: FileStream;
-    try {
-      stream = await ctx.files.streams.open({
-        sessionId: granted.sessionId,
-        agentUuid: granted.agentUuid,
-        op,
-        path,
-        size,
-      });
-    } catch (error) {
-      if (error instanceof FileStreamTimeoutError)
-        throw new ApiError(
-          504,
-          'agent_timeout',
-          `${error.message}; the agent may be offline or restarting, retry shortly`,
-        );
-      throw new ApiError(
-        502,
-        'agent_stream_failed',
-        `the file stream to the session's agent failed: ${(error as Error).message}`,
-      );
-    }
-    if (!stream.reply.ok) {
-      stream.socket.destroy();
-      throw replyError(stream.reply.error, stream.reply.message);
-    }
-    return stream;
-  };
+  const open = (granted: TransferAccess, op: FileStreamOp, path: string, size?: number) =>
+    openFileStream(ctx, granted, op, path, size);
   const audit = (request: Request, granted: TransferAccess, action: string, details: Record<string, unknown>) =>
-    auditRequest(ctx, request, {
-      action,
-      targetType: 'session',
-      targetId: granted.sessionId,
-      details: { ...details, owner_user_id: granted.ownerUserId, share_id: granted.shareId },
-    }).catch((error: unknown) => request.log.warn({ err: error }, `${action} not audited`));
+    auditTransfer(ctx, request, granted, action, details);
+
+  fileDownloadLinkRoutes(app, ctx);
 
   await app.register(async (scope) => {
     // Upload bodies are read here, as a stream, not by a parser that would buffer them (bodyLimit).
@@ -113,7 +83,7 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
           security,
           params: IdParam,
           querystring: PathQuery,
-          headers: shareHeader,
+          headers: ShareTokenHeaders,
           response: { 200: Listing, ...errors(400, 401, 404, 409, 502, 504) },
         },
       },
@@ -145,33 +115,14 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
           security,
           params: IdParam,
           querystring: PathQuery,
-          headers: shareHeader,
+          headers: ShareTokenHeaders,
           response: { ...errors(400, 401, 403, 404, 409, 502, 504) },
         },
       },
       async (request, reply) => {
         const granted = await access(request);
         const path = pathOf(request, false);
-        const stream = await open(granted, 'read', path);
-        const size = stream.reply.ok ? (stream.reply.size ?? 0) : 0;
-        let sent = 0;
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            sent += chunk.length;
-            done(null, chunk);
-          },
-        });
-        // pipeline destroys the agent's stream when the client goes away, which stops the reading.
-        pipeline(stream.socket, counter, () => {
-          stream.socket.destroy();
-          void audit(request, granted, 'session.file_download', { path, size, sent, completed: sent === size });
-        });
-        return reply
-          .header('content-type', 'application/octet-stream')
-          .header('content-length', String(size))
-          .header('content-disposition', contentDisposition(posix.basename(path)))
-          .header('cache-control', 'no-store')
-          .send(counter);
+        return sendDownload(ctx, request, reply, granted, path, 'api');
       },
     );
 
@@ -185,7 +136,7 @@ export async function sessionFileRoutes(app: FastifyInstance, ctx: ApiContext) {
           security,
           params: IdParam,
           querystring: PathQuery,
-          headers: shareHeader,
+          headers: ShareTokenHeaders,
           response: { 200: Uploaded, ...errors(400, 401, 403, 404, 409, 411, 413, 502, 504) },
         },
       },
