@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { AgentProcess } from '../support/agent-process.js';
 import { canvasShowsDesktop, launchChromium, statusesUntilConnected } from '../support/browser.js';
 import { XTERM_IMAGE } from '../support/podman.js';
 import { waitFor } from '../support/wait-for.js';
+import { downloadFile, fileSha256, uploadFile } from '../support/file-transfer.js';
 import { helm, kubectl, kubectlWith, loadImages, requireCluster } from '../support/kube-cluster.js';
 
 // The Kubernetes deployment end to end, with the commands the README gives: the chart installed by
@@ -23,6 +25,7 @@ const SESSIONS_NS = 'streamspace-sessions';
 const RELEASE = 'streamspace';
 const CHART = 'deploy/helm/streamspace';
 const HEARTBEAT_TIMEOUT_MS = 3000;
+const MiB = 1024 * 1024;
 let dir: string;
 let fresh: FreshDatabase | undefined;
 let cp: TestControlPlane | undefined;
@@ -281,6 +284,37 @@ async function openViewer(page: Page, id: string) {
   );
   await waitFor('desktop pixels', () => canvasShowsDesktop(page), 30_000, 100);
 }
+
+test('files in and out of a pod through the API and the agent: 100 MiB with equal sha256, owned by uid 1000; traversal refused; another user 404', async () => {
+  const id = (await cp!.api('POST', '/api/v1/sessions', { body: { template: 'xterm' } })).body.id as string;
+  await waitState(id, 'running');
+  const [pod] = await podOf(id);
+  const inPod = (command: string) =>
+    kubectl(['exec', '-n', SESSIONS_NS, pod!.metadata.name, '--', 'sh', '-c', command]);
+
+  const file = join(dir, 'big.bin');
+  execFileSync('sh', ['-c', `head -c ${100 * MiB} /dev/urandom > "$1"`, 'sh', file]);
+  const sha = await fileSha256(file);
+  const up = await uploadFile(cp!.url, cp!.token!, id, 'big.bin', { file, size: 100 * MiB });
+  assert.equal(up.status, 200, JSON.stringify(up.body));
+  assert.equal((await inPod('stat -c "%u %g %s" /home/user/big.bin')).trim(), `1000 1000 ${100 * MiB}`);
+  const down = await downloadFile(cp!.url, cp!.token!, id, '/home/user/big.bin');
+  assert.equal(down.status, 200);
+  assert.equal(down.sha256, sha, 'what came back is what went in');
+
+  for (const path of ['../../etc/passwd', '/etc/passwd']) {
+    const refused = await downloadFile(cp!.url, cp!.token!, id, path);
+    assert.equal(refused.status, 400, path);
+  }
+  await inPod('ln -sf /etc/passwd /home/user/escape');
+  const symlink = await downloadFile(cp!.url, cp!.token!, id, 'escape');
+  assert.equal(symlink.status, 400, JSON.stringify(symlink.body));
+  const stranger = await cp!.createUser('k8s-files-stranger');
+  assert.equal((await downloadFile(cp!.url, stranger, id, 'big.bin')).status, 404);
+
+  await cp!.api('DELETE', `/api/v1/sessions/${id}`);
+  await waitState(id, 'deleted');
+});
 
 test('pool failover: SIGKILL the agent running two sessions with a viewer open; the other agent adopts both pods unchanged and the viewer repaints without a click', async () => {
   const first = agents.find((a) => a.output.includes('k8s-e2e-a'))!;
