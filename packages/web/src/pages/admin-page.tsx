@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { Alert, Group, Stack, Text, Title } from '@mantine/core';
+import { Alert, Stack } from '@mantine/core';
 import { IconAlertCircle } from '@tabler/icons-react';
 import { api } from '../api.js';
+import { PageHeader } from '../ui/page-header.js';
 
 /**
  * An admin list: loads `path`, and `run(action)` performs a change then reloads, showing the API's
@@ -46,19 +47,9 @@ export function AdminPage({
 }) {
   return (
     <Stack gap="md" p={{ base: 'xs', sm: 'md' }} maw={1400} mx="auto">
-      <Group justify="space-between" align="flex-end" wrap="wrap">
-        <div>
-          <Title order={1} size="h2">
-            {title}
-          </Title>
-          {description && (
-            <Text c="dimmed" size="sm">
-              {description}
-            </Text>
-          )}
-        </div>
+      <PageHeader title={title} description={description} mb={0}>
         {actions}
-      </Group>
+      </PageHeader>
       {error && (
         <Alert color="red" variant="light" title="The server refused" icon={<IconAlertCircle aria-hidden />}>
           {error}
