@@ -12,3 +12,4 @@ export * from './command-payloads.js';
 export * from './agent-identity.js';
 export * from './file-stream.js';
 export * from './in-process-tunnel.js';
+export * from './burst-writes.js';

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   AGENT_CREDENTIAL_HEADER,
   RAW_TUNNEL_PROTOCOL,
+  burstWrites,
   websocketAccept,
   type InProcessTunnels,
 } from '@streamspace/protocol';
@@ -90,9 +91,10 @@ export function dialRawTunnel(
 }
 
 /**
- * One VNC stream: a TCP connection to the session's VNC port piped to a raw tunnel the agent dials
- * out to the control plane. Streams' pipe() backpressure in both directions means a slow viewer
- * slows the VNC server instead of growing memory. In the control plane's process (`inProcess`) there
+ * One VNC stream: a TCP connection to the session's VNC port joined to a raw tunnel the agent dials
+ * out to the control plane. Backpressure in both directions means a slow viewer slows the VNC
+ * server instead of growing memory. The server's side is read in large reads and each turn's reads
+ * leave in one write (burstWrites); the viewer's few bytes are piped. In the control plane's process (`inProcess`) there
  * is no tunnel: the control plane takes the TCP connection itself and splices it to the viewer.
  */
 export class VncTunnel {
@@ -106,8 +108,14 @@ export class VncTunnel {
   ) {
     this.closed = new Promise((resolve) => (this.#close = resolve));
     if (link) {
-      tcp.pipe(link);
+      const beforeWrite = burstWrites(link);
+      tcp.on('data', (chunk: Buffer) => {
+        beforeWrite();
+        if (!link.write(chunk)) tcp.pause();
+      });
+      link.on('drain', () => tcp.resume());
       link.pipe(tcp);
+      tcp.resume();
     }
     const end = () => this.close();
     for (const socket of link ? [tcp, link] : [tcp]) {
@@ -129,8 +137,8 @@ export class VncTunnel {
   }): Promise<VncTunnel> {
     const tcp = await new Promise<Socket>((resolve, reject) => {
       const endpoint = { host: options.endpoint.host, port: options.endpoint.port };
-      // In the control plane's process this socket is the relay's read side: larger reads, fewer frames.
-      const socket = options.inProcess ? connectWithLargeReads(endpoint) : connect(endpoint);
+      // The relay's read side: larger reads, fewer writes and frames.
+      const socket = connectWithLargeReads(endpoint);
       socket.once('connect', () => resolve(socket));
       socket.once('error', (error) =>
         reject(new Error(`VNC at ${options.endpoint.host}:${options.endpoint.port} refused: ${error.message}`)),

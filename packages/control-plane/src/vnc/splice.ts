@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import { burstWrites, type Corkable } from '@streamspace/protocol';
 import type { RfbClientStream } from './rfb-client-stream.js';
 
 /** What the viewer's bytes pass through on their way to the agent (issue 13). */
@@ -24,8 +25,17 @@ const BINARY = { binary: true } as const;
  * then pushes back to the agent and on to the VNC server), the viewer while the tunnel's write
  * buffer is full. Memory per stream stays bounded whatever the two ends' speeds. The viewer's
  * bytes go through `bytes.parser` (control: the chunk itself, scanned; view: slices of it).
+ * `viewerSocket` is the socket under the viewer's WebSocket: the frames of one burst of reads from
+ * the tunnel leave in one write (burstWrites).
  */
-export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void, bytes: ViewerBytes): void {
+export function splice(
+  viewer: WebSocket,
+  viewerSocket: Corkable,
+  tunnel: Duplex,
+  onActivity: () => void,
+  bytes: ViewerBytes,
+): void {
+  const beforeWrite = burstWrites(viewerSocket);
   // Only the chunk that crosses the high-water mark asks to hear when it is flushed: ws calls back
   // after the socket wrote it, when all before it is gone too. No callback (and no closure held by
   // ws's write queue) for the chunks of a stream that keeps up.
@@ -35,6 +45,7 @@ export function splice(viewer: WebSocket, tunnel: Duplex, onActivity: () => void
   tunnel.on('data', (chunk: Buffer) => {
     onActivity();
     if (viewer.readyState !== WebSocket.OPEN) return;
+    beforeWrite();
     if (viewer.bufferedAmount + chunk.length > HIGH_WATER_BYTES) {
       viewer.send(chunk, BINARY, resumeTunnel);
       tunnel.pause();

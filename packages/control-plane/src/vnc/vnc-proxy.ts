@@ -10,6 +10,7 @@ import {
   RAW_TUNNEL_PROTOCOL,
   VncClose,
   websocketAccept,
+  type Corkable,
   type InProcessTunnel,
   type VncCloseName,
 } from '@streamspace/protocol';
@@ -73,6 +74,8 @@ interface Stream {
   connectedAt: number;
   agentUuid: string;
   viewer: WebSocket;
+  /** The socket under `viewer`, for splice's coalesced writes. */
+  viewerSocket: Corkable;
   /** The agent's raw tunnel, once it has dialled in. */
   agentSide: Duplex | undefined;
   lastActivity: number;
@@ -172,6 +175,7 @@ export class VncProxy {
         (ws) =>
           void this.#acceptViewer(
             ws,
+            socket,
             viewer[1]!,
             url.searchParams.get('ticket'),
             this.o.clientAddress?.(request) ?? request.socket.remoteAddress ?? null,
@@ -194,7 +198,13 @@ export class VncProxy {
     return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
   }
 
-  async #acceptViewer(viewer: WebSocket, sessionId: string, ticket: string | null, address: string | null) {
+  async #acceptViewer(
+    viewer: WebSocket,
+    viewerSocket: Corkable,
+    sessionId: string,
+    ticket: string | null,
+    address: string | null,
+  ) {
     viewer.pause(); // nothing is read from the viewer until its stream is joined
     const log = this.o.logger.child({ sessionId });
     const refuse = (name: VncCloseName, reason: string = VncClose[name].reason) => {
@@ -237,6 +247,7 @@ export class VncProxy {
       });
       await this.#openTunnel(
         viewer,
+        viewerSocket,
         {
           sessionId: session.id,
           mode: redeemed.mode,
@@ -258,6 +269,7 @@ export class VncProxy {
 
   async #openTunnel(
     viewer: WebSocket,
+    viewerSocket: Corkable,
     held: Pick<Stream, 'sessionId' | 'mode' | 'shareId' | 'userId' | 'username' | 'address' | 'connectedAt'>,
     agentUuid: string,
     grant: Grant,
@@ -271,6 +283,7 @@ export class VncProxy {
       ...held,
       agentUuid,
       viewer,
+      viewerSocket,
       agentSide: undefined,
       lastActivity: Date.now(),
       timer: setTimeout(() => this.#end(stream, 'TunnelTimeout'), this.o.tunnelTimeoutMs ?? 10_000),
@@ -456,7 +469,7 @@ export class VncProxy {
     socket.on('error', () => undefined);
     // A VNC stream has no use for half-closed: the agent's end is the stream's end.
     socket.on('end', () => socket.destroy());
-    splice(stream.viewer, socket, () => (stream.lastActivity = Date.now()), {
+    splice(stream.viewer, stream.viewerSocket, socket, () => (stream.lastActivity = Date.now()), {
       parser,
       // View-only input never reaches the agent, so it is not activity either.
       onInput: () => stream.mode === 'control' && this.#presence.input(stream.sessionId),
