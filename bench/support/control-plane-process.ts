@@ -11,4 +11,8 @@ const cp = await startControlPlane(loaded.config);
 // before the first window gives the freed memory time to go back to the OS.
 (globalThis as { gc?: () => void }).gc?.();
 const database = loaded.config.database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL';
-serveMeasurements({ url: cp.url, detail: database }, () => cp.stop());
+serveMeasurements(
+  { url: cp.url, detail: database },
+  () => cp.stop(),
+  () => cp.database.engineMemoryBytes() ?? 0,
+);

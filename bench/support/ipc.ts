@@ -8,8 +8,13 @@ export type Ready = { type: 'ready'; url: string; detail: string };
 /**
  * Run in a child: answers the parent's measurement requests about this process, and exits when the
  * parent asks (after `onStop`) or disappears, so a crashed bench never leaves a server behind.
+ * `engineBytes` reports an embedded database's memory (a control plane on PGlite).
  */
-export function serveMeasurements(ready: Omit<Ready, 'type'>, onStop: () => Promise<void>): void {
+export function serveMeasurements(
+  ready: Omit<Ready, 'type'>,
+  onStop: () => Promise<void>,
+  engineBytes: () => number = () => 0,
+): void {
   const send = (message: Reply | Ready) => process.send?.(message);
   const window = new ProcessWindow();
   process.on('message', (message: Request) => {
@@ -19,7 +24,7 @@ export function serveMeasurements(ready: Omit<Ready, 'type'>, onStop: () => Prom
     } else if (message.cmd === 'window-end') {
       send({ id: message.id, stats: window.stop() });
     } else if (message.cmd === 'memory') {
-      send({ id: message.id, memory: memorySample() });
+      send({ id: message.id, memory: memorySample(engineBytes()) });
     } else if (message.cmd === 'stop') {
       void onStop().finally(() => {
         send({ id: message.id });

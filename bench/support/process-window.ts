@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
@@ -62,15 +63,20 @@ export interface MemorySample {
   rssBytes: number;
   /** Live JavaScript objects (V8 heap, used). */
   heapBytes: number;
+  /** V8's young generation as committed: it grows with the allocation rate up to a fixed bound
+   * (--max-semi-space-size), not with what is live, and stays grown after a collection. */
+  youngBytes: number;
   /** Buffers and other memory V8 objects hold outside the heap. */
   externalBytes: number;
+  /** The embedded database engine's WebAssembly memory (PGlite; 0 on PostgreSQL), which RSS includes. */
+  engineBytes: number;
   openFds: number;
   /** The soft RLIMIT_NOFILE: a relay holds two descriptors per stream. */
   fdLimit: number;
 }
 
 /** Needs --expose-gc (BenchChild starts its children so): garbage must not count as a stream's. */
-export function memorySample(): MemorySample {
+export function memorySample(engineBytes = 0): MemorySample {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
@@ -79,7 +85,11 @@ export function memorySample(): MemorySample {
   return {
     rssBytes: usage.rss,
     heapBytes: usage.heapUsed,
+    youngBytes: getHeapSpaceStatistics()
+      .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+      .reduce((sum, space) => sum + space.space_size, 0),
     externalBytes: usage.external,
+    engineBytes,
     openFds: readdirSync('/proc/self/fd').length,
     fdLimit: limit ? Number(limit[1]) : Number.MAX_SAFE_INTEGER,
   };

@@ -30,7 +30,11 @@ const agent = await startAgent(agentConfig.config, {
 await agent.registered;
 // See control-plane-process.ts: start-up garbage is collected before the first window.
 (globalThis as { gc?: () => void }).gc?.();
-serveMeasurements({ url: cp.url, detail: 'control plane + in-process agent' }, async () => {
-  await agent.stop();
-  await cp.stop();
-});
+serveMeasurements(
+  { url: cp.url, detail: 'control plane + in-process agent' },
+  async () => {
+    await agent.stop();
+    await cp.stop();
+  },
+  () => cp.database.engineMemoryBytes() ?? 0,
+);

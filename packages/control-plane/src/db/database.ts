@@ -25,6 +25,9 @@ export interface Database {
    * notifications sent while it was away are gone. */
   listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>;
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
+  /** Bytes the embedded engine's WebAssembly memory holds (PGlite); undefined for a PostgreSQL server.
+   * It grows with the data and never shrinks, so it is reported apart from the process's own memory. */
+  engineMemoryBytes(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export function fromPGlite(pglite: PGlite): Database {
       return unsubscribe;
     },
     poolStats: () => undefined,
+    engineMemoryBytes: () => pglite.Module.wasmMemory.buffer.byteLength,
     async close() {
       await db.destroy();
       await pglite.close();
@@ -91,6 +95,7 @@ async function openPostgres(url: string, poolMax: number, logger: Logger): Promi
     },
     listen: (channel, onPayload, onReconnect) => listener.subscribe(channel, onPayload, onReconnect),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    engineMemoryBytes: () => undefined,
     async close() {
       await listener.close();
       await db.destroy();

@@ -104,6 +104,15 @@ export class Metrics {
           for (const [state, n] of Object.entries(stats)) this.set({ state }, n);
         },
       });
+    } else {
+      new Gauge({
+        name: 'streamspace_pglite_memory_bytes',
+        help: "The embedded PGlite engine's WebAssembly memory: it grows with the data and never shrinks",
+        registers: [this.registry],
+        collect() {
+          this.set(database.engineMemoryBytes() ?? 0);
+        },
+      });
     }
   }
 }
