@@ -26,6 +26,7 @@ import { isUuid } from '../ids.js';
 import { markSessionDeleted } from './session-delete.js';
 import { claimWarmSession } from '../db/queries/warm-pools.js';
 import { WARM_POOL_OWNER_ID, warmSpec } from '../warm-pools/warm-spec.js';
+import { CLAIM_REFILL_DELAY_MS } from '../warm-pools/warm-pool-reconciler.js';
 
 export interface CreateSessionRequest {
   user?: string | undefined;
@@ -55,7 +56,7 @@ export class SessionService {
     private readonly logger: Logger,
     private readonly limits: { userMaxSessions: number } = { userMaxSessions: 5 },
     /** Told when a start claimed a pool session, so a replacement starts behind it. */
-    private readonly warmPools?: { kick(): void },
+    private readonly warmPools?: { kick(delayMs?: number): void },
   ) {}
 
   async create(caller: TokenClaims, request: CreateSessionRequest, ip: string | null): Promise<SessionView> {
@@ -111,13 +112,15 @@ export class SessionService {
       });
       return { ...created, claimed: claimed !== undefined };
     });
-    if (session.claimed) {
-      this.logger.info({ sessionId: session.id, template: template.name }, 'session claimed from the warm pool');
-      this.warmPools?.kick();
-    } else {
+    if (!session.claimed) {
       await this.scheduler.place(session.id);
+      return this.view(session.id);
     }
-    return this.view(session.id);
+    this.logger.info({ sessionId: session.id, template: template.name }, 'session claimed from the warm pool');
+    const view = await this.view(session.id);
+    // The replacement starts a little behind the claim, off the path to the user's first frame.
+    this.warmPools?.kick(CLAIM_REFILL_DELAY_MS);
+    return view;
   }
 
   async get(caller: TokenClaims, id: string): Promise<SessionView> {

@@ -19,6 +19,8 @@ import { CoalescedPass } from '../coalesced-pass.js';
 
 /** One replica at a time decides what every pool needs; the others skip the pass. */
 export const WARM_POOL_LOCK_KEY = 727_310_021;
+/** How long after a claim its replacement is started (the maintenance tick would within a second too). */
+export const CLAIM_REFILL_DELAY_MS = 1000;
 
 export interface WarmPoolReconcilerOptions {
   db: Kysely<Schema>;
@@ -40,13 +42,22 @@ export class WarmPoolReconciler {
     if (await this.#pass()) await this.o.scheduler.placePending();
   });
   #stopped = false;
+  readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: WarmPoolReconcilerOptions) {}
 
-  /** Runs a pass soon, without waiting for it (after a claim: the replacement starts at once). */
-  kick(): void {
+  /**
+   * Runs a pass after `delayMs`, without waiting for it. A claim asks with CLAIM_REFILL_DELAY_MS so
+   * the replacement's start (a scheduler pass, a container booting, on PGlite the one connection)
+   * does not compete with the claiming user's first frame.
+   */
+  kick(delayMs = 0): void {
     if (this.#stopped) return;
-    this.run().catch((error: unknown) => this.o.logger.error({ err: error }, 'warm pool pass failed'));
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.run().catch((error: unknown) => this.o.logger.error({ err: error }, 'warm pool pass failed'));
+    }, delayMs);
+    this.#timers.add(timer);
   }
 
   /** One pass; calls during a pass coalesce into one more. */
@@ -142,6 +153,7 @@ export class WarmPoolReconciler {
   /** Waits for a pass in flight (shutdown). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
     await this.#passes.inFlight?.catch(() => undefined);
   }
 }
