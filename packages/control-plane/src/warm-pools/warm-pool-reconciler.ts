@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { clipReason } from '@streamspace/protocol';
 import type { Schema, Template } from '../db/schema.js';
 import {
+  anyWarmPoolWork,
   clearWarmPoolFailures,
   insertWarmSession,
   listWarmPoolFailures,
@@ -68,6 +69,7 @@ export class WarmPoolReconciler {
   /** Whether anything was inserted or drained (then placement runs). */
   async #pass(): Promise<boolean> {
     const { db, dispatcher, logger } = this.o;
+    if (!(await anyWarmPoolWork(db))) return false;
     return db.transaction().execute(async (trx) => {
       const lock = await sql<{
         locked: boolean;

@@ -4,6 +4,15 @@ import { WARM_POOL_OWNER_ID } from '../../warm-pools/warm-spec.js';
 
 type Db = Kysely<Schema>;
 
+/** Whether any template keeps a pool or any pool session is left: with neither, a pass has nothing
+ * to do and the maintenance tick costs one query. */
+export async function anyWarmPoolWork(db: Db): Promise<boolean> {
+  const result = await sql<{ any: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM templates WHERE warm_pool > 0)
+        OR EXISTS (SELECT 1 FROM sessions WHERE warm_pool AND state <> 'deleted') AS any`.execute(db);
+  return result.rows[0]?.any === true;
+}
+
 /** Pool sessions not yet claimed, whatever their state (deleted ones aside). */
 export function listWarmSessions(db: Db) {
   return db
