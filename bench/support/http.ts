@@ -1,6 +1,7 @@
 import { ADMIN_PASSWORD } from './control-plane-env.js';
 
-/** Calls the control plane's API and returns parsed JSON; anything but 2xx is an error naming the call. */
+/** Calls the control plane's API and returns parsed JSON (undefined for an empty answer, a 204); anything
+ * but 2xx is an error naming the call. */
 export async function api<T>(
   baseUrl: string,
   method: string,
@@ -18,7 +19,7 @@ export async function api<T>(
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 export async function loginAsAdmin(baseUrl: string): Promise<string> {

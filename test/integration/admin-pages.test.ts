@@ -195,6 +195,29 @@ test("the template form shows the server's message on the field it concerns, and
   const edited = (await cp.api('GET', '/api/v1/templates/gimp')).body;
   assert.deepEqual(edited.env, { HOME_URL: 'guessable' });
   assert.equal(edited.persistent_home, true);
+
+  // A warm pool and a persistent home exclude each other: the 400 lands on the Warm pool field.
+  await row.getByRole('button', { name: 'Edit gimp' }).click();
+  const pool = page.getByRole('dialog', { name: 'Edit gimp' });
+  await pool.getByRole('textbox', { name: 'Warm pool', exact: true }).fill('1');
+  await pool.getByRole('button', { name: 'Save' }).click();
+  await page.waitForFunction(
+    () => document.querySelector('input[name=warm_pool]')?.getAttribute('aria-invalid') === 'true',
+  );
+  assert.match(
+    await describedBy(page, 'Warm pool'),
+    /warm_pool: a template with persistent_home cannot keep a warm pool/,
+  );
+  await pool.getByRole('switch', { name: 'Persistent home' }).uncheck();
+  await pool.getByRole('button', { name: 'Save' }).click();
+  await pool.waitFor({ state: 'detached' });
+  await row.locator('td', { hasText: 'warm pool 1' }).waitFor();
+  // The dashboard shows the pool with its "warm" label (the simulated agent never reports it running).
+  await page.goto(`${cp.url}/#/admin`);
+  await page.locator('[data-warm-pool=gimp]', { hasText: 'of 1 ready' }).waitFor();
+  assert.deepEqual(await seriousAccessibilityViolations(page), [], 'the dashboard with a warm pool');
+  await screenshot(page, 'admin-dashboard-warm-pool');
+  assert.equal((await cp.api('PATCH', '/api/v1/templates/gimp', { body: { warm_pool: 0 } })).status, 200);
   await page.close();
 });
 

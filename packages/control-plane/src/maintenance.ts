@@ -15,6 +15,7 @@ import type { SessionService } from './sessions/session-service.js';
 import type { PoolTakeover } from './pools/pool-takeover.js';
 import type { IdlePolicy } from './sessions/idle-policy.js';
 import { deleteStaleViewers } from './db/queries/vnc-viewers.js';
+import type { WarmPoolReconciler } from './warm-pools/warm-pool-reconciler.js';
 
 export interface MaintenanceOptions {
   db: Kysely<Schema>;
@@ -32,12 +33,14 @@ export interface MaintenanceOptions {
   auditRetentionMs?: number;
   /** SESSION_IDLE_TIMEOUT and SESSION_MAX_LIFETIME (issue 13). */
   idlePolicy?: IdlePolicy;
+  /** Templates' warm pools (issue 16): topped up, drained, failures backed off. */
+  warmPools?: WarmPoolReconciler;
 }
 
 /**
  * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
  * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
- * sessions, re-deliver anything missed, prune expired tickets (VNC, download links), old login failures, finished
+ * sessions, keep templates' warm pools at their size, re-deliver anything missed, prune expired tickets (VNC, download links), old login failures, finished
  * commands and audit entries past AUDIT_RETENTION, drop viewer rows of dead replicas, close viewers
  * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
  * is idempotent, so replicas running it at once agree.
@@ -77,6 +80,7 @@ export class Maintenance {
       }
       await this.o.takeover.run();
       await sessions.failTimedOut(this.o.sessionStartTimeoutMs);
+      await this.o.warmPools?.run();
       await scheduler.placePending();
       await deleteExpiredTickets(db);
       await deleteSpentFileDownloadTickets(db);

@@ -24,6 +24,7 @@ import { AgentMessageHandler } from './hub/agent-message-handler.js';
 import { Metrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { Maintenance } from './maintenance.js';
+import { WarmPoolReconciler } from './warm-pools/warm-pool-reconciler.js';
 import { PoolTakeover } from './pools/pool-takeover.js';
 import { addTunnelToken, deriveTunnelKey } from './vnc/tunnel-token.js';
 import { defaultReplicaUrl } from './config/replica-url.js';
@@ -103,9 +104,20 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   await apiTokens.start(database);
   const dispatcher = new CommandDispatcher(db);
   const scheduler = new Scheduler(db, dispatcher, logger.child({ component: 'scheduler' }));
-  const sessions = new SessionService(db, scheduler, dispatcher, logger.child({ component: 'sessions' }), {
-    userMaxSessions: config.userMaxSessions,
+  const warmPools = new WarmPoolReconciler({
+    db,
+    scheduler,
+    dispatcher,
+    logger: logger.child({ component: 'warm_pools' }),
   });
+  const sessions = new SessionService(
+    db,
+    scheduler,
+    dispatcher,
+    logger.child({ component: 'sessions' }),
+    { userMaxSessions: config.userMaxSessions },
+    warmPools,
+  );
   const addressOf = clientAddress(config.trustProxy);
   const hub = new AgentHub({
     database,
@@ -167,6 +179,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         liveMs: options.eventStreamLiveMs,
       }),
       sessions,
+      warmPools,
       files: { streams: fileStreams, uploadMaxBytes: config.sessionUploadMaxBytes },
       metrics,
       authenticate: makeAuthenticate(tokens, access, { mfaRequired: config.mfaRequired, apiTokens }),
@@ -218,6 +231,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     sessionStartTimeoutMs: config.sessionStartTimeoutMs,
     pruneIntervalMs: options.pruneIntervalMs,
     auditRetentionMs: config.auditRetentionMs,
+    warmPools,
     idlePolicy: new IdlePolicy({
       db,
       sessions,
@@ -263,6 +277,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     stop() {
       stopping ??= (async () => {
         await maintenance.stop();
+        await warmPools.stop();
         vnc.stop();
         fileStreams.stop();
         await hub.stop();

@@ -36,6 +36,8 @@ export interface ApiContext {
   /** Live-update stream slots per user, counted across replicas. */
   eventStreams: EventStreamSlots;
   sessions: SessionService;
+  /** Asked for a pass when a template's pool settings change, so the pool follows at once. */
+  warmPools?: { kick(): void };
   /** File streams to the sessions' agents, and SESSION_UPLOAD_MAX in bytes. */
   files: { streams: FileStreams; uploadMaxBytes: number };
   metrics: Metrics;

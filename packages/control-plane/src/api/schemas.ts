@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { SessionStateName } from '@streamspace/protocol';
+import { WARM_POOL_MAX } from '../warm-pools/warm-spec.js';
 
 // Request and response schemas: they validate input, serialise output and become /api/docs.
 
@@ -128,6 +129,11 @@ const TemplateFields = {
     uniqueItems: true,
     description: 'Lowercase words the catalog search matches besides the name and description',
   }),
+  warm_pool: Type.Integer({
+    minimum: 0,
+    maximum: WARM_POOL_MAX,
+    description: `Sessions kept started ahead, 0 to ${WARM_POOL_MAX}: a user's start claims a running one at once and a replacement starts behind it. Each holds an agent slot. Not with persistent_home (a pooled session cannot know its user's home ahead); a new template with a pool and no persistent_home given gets none.`,
+  }),
 };
 
 export const TemplateBody = Type.Object({
@@ -158,6 +164,7 @@ export const CreateTemplateRequest = Type.Object(
     icon: Type.Optional(TemplateFields.icon),
     category: Type.Optional(TemplateFields.category),
     tags: Type.Optional(TemplateFields.tags),
+    warm_pool: Type.Optional(TemplateFields.warm_pool),
   },
   { additionalProperties: false },
 );

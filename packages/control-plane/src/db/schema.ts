@@ -44,6 +44,8 @@ export interface TemplatesTable {
   icon: ColumnType<string | null, string | null | undefined, string | null>;
   category: Generated<string>;
   tags: Json<string[]>;
+  /** Sessions kept started ahead for users to claim; 0 = none (migration 0021). */
+  warm_pool: Generated<number>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -105,6 +107,19 @@ export interface SessionsTable {
   last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** When the session's last viewer left (migration 0017). */
   last_viewer_left_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Started for a template's warm pool and not claimed yet; owned by WARM_POOL_OWNER_ID (0021). */
+  warm_pool: Generated<boolean>;
+  /** The fingerprint of the template a pool session was started from (warm-pools/warm-spec.ts). */
+  warm_spec: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A pool's failed starts, so the next one waits (migration 0021). */
+export interface WarmPoolFailuresTable {
+  template_id: string;
+  failures: number;
+  retry_at: ColumnType<Date, Date | string, Date | string>;
+  last_error: string;
+  updated_at: CreatedAt;
 }
 
 export type CommandStatus = 'pending' | 'sent' | 'acked' | 'completed' | 'failed' | 'cancelled';
@@ -316,6 +331,7 @@ export interface Schema {
   oidc_login_codes: OidcLoginCodesTable;
   schema_migrations: SchemaMigrationsTable;
   api_tokens: ApiTokensTable;
+  warm_pool_failures: WarmPoolFailuresTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -7,6 +7,7 @@ import { findControlShare } from '../db/queries/control-shares.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { mayViewSession } from '../vnc/stream-access.js';
+import { refuseUnclaimed } from '../warm-pools/unclaimed-session.js';
 import { SHARE_TOKEN_SHAPE, hashShareToken } from '../sessions/share-links.js';
 
 /** The header a link share's guest sends its share token in (the link's `shr_…` part). */
@@ -41,6 +42,7 @@ export async function transferAccess(
 ): Promise<TransferAccess> {
   const session = isUuid(sessionId) ? await findSession(db, sessionId) : undefined;
   if (!session || session.state === 'deleted') throw new NotFoundError('session', sessionId);
+  refuseUnclaimed(session, 'used for file transfers');
   let shareId: string | null = null;
   if (!mayViewSession(me, session)) {
     let found: { id: string } | undefined;

@@ -4,6 +4,7 @@ import type { Schema, Template } from '../db/schema.js';
 import { findPlacementCandidates } from '../db/queries/agents.js';
 import { listUndispatchedSessions, updateSessionState } from '../db/queries/sessions.js';
 import { canTransition } from '../sessions/session-state.js';
+import { CoalescedPass } from '../coalesced-pass.js';
 import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 
 /** Serialises placement across replicas so two of them cannot both fill an agent's last slot. */
@@ -37,8 +38,9 @@ export function waitingReason(platform: string | null, region: string | null) {
  * written in the same transaction that assigns the agent.
  */
 export class Scheduler {
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #pending = new CoalescedPass(async () => {
+    for (const session of await listUndispatchedSessions(this.db, 500)) await this.place(session.id);
+  });
 
   constructor(
     private readonly db: Kysely<Schema>,
@@ -120,21 +122,6 @@ export class Scheduler {
    * into one more pass, so a burst of agent registrations does not start a burst of passes.
    */
   placePending(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          const pending = await listUndispatchedSessions(this.db, 500);
-          for (const session of pending) await this.place(session.id);
-        } while (this.#again);
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
+    return this.#pending.run();
   }
 }

@@ -111,7 +111,8 @@ export class IdlePolicy {
             AS idle_for_ms,
           EXTRACT(EPOCH FROM NOW() - s.created_at) * 1000 AS age_ms
         FROM sessions s LEFT JOIN templates t ON t.id = s.template_id
-        WHERE s.state IN ('running', 'hibernated')
+        -- Unclaimed warm-pool sessions wait for a user, not for input: their clocks start at the claim.
+        WHERE s.state IN ('running', 'hibernated') AND NOT s.warm_pool
       ) c
       WHERE (c.life_ms > 0 AND c.age_ms >= c.life_ms)
          OR (c.state = 'running' AND c.idle_ms > 0

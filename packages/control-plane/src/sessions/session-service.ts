@@ -23,6 +23,10 @@ import type { CommandDispatcher } from '../dispatcher/command-dispatcher.js';
 import { waitingReason, type Scheduler } from '../scheduler/scheduler.js';
 import { QUOTA_STATES, TRANSITIONS, canTransition, planRequest, type RequestableState } from './session-state.js';
 import { isUuid } from '../ids.js';
+import { markSessionDeleted } from './session-delete.js';
+import { claimWarmSession } from '../db/queries/warm-pools.js';
+import { WARM_POOL_OWNER_ID, warmSpec } from '../warm-pools/warm-spec.js';
+import { CLAIM_REFILL_DELAY_MS } from '../warm-pools/warm-pool-reconciler.js';
 
 export interface CreateSessionRequest {
   user?: string | undefined;
@@ -51,6 +55,8 @@ export class SessionService {
     private readonly dispatcher: CommandDispatcher,
     private readonly logger: Logger,
     private readonly limits: { userMaxSessions: number } = { userMaxSessions: 5 },
+    /** Told when a start claimed a pool session, so a replacement starts behind it. */
+    private readonly warmPools?: { kick(delayMs?: number): void },
   ) {}
 
   async create(caller: TokenClaims, request: CreateSessionRequest, ip: string | null): Promise<SessionView> {
@@ -60,40 +66,61 @@ export class SessionService {
         throw new ForbiddenError(`Only admins may create sessions for another user (you are ${caller.username})`);
       }
       const owner = await findUserByUsername(this.db, request.user);
-      if (!owner) throw new NotFoundError('user', request.user);
+      // The warm pool's owner is not an account: sessions are claimed from it, never made for it.
+      if (!owner || owner.id === WARM_POOL_OWNER_ID) throw new NotFoundError('user', request.user);
       ownerId = owner.id;
     }
     const template = await findTemplateByName(this.db, request.template);
     if (!template) throw new NotFoundError('template', request.template);
 
     // The owner's row is locked while counting and inserting, so parallel creates (on any replica)
-    // are counted one after another and cannot exceed the limit together.
+    // are counted one after another and cannot exceed the limit together. A running session from
+    // the template's warm pool is claimed when there is one (it counts toward the limit from then on);
+    // otherwise a new one is inserted for the scheduler.
+    const spec = warmSpec(template);
     const session = await this.db.transaction().execute(async (trx) => {
       const owner = await lockUserForSessions(trx, ownerId);
       if (!owner) throw new NotFoundError('user', request.user ?? caller.username);
       const limit = owner.max_sessions ?? this.limits.userMaxSessions;
       const holding = await sessionsInStates(trx, ownerId, QUOTA_STATES);
       if (holding.length >= limit) throw new SessionLimitError(owner.username, limit, holding);
-      const inserted = await insertSession(trx, {
-        user_id: ownerId,
-        template_id: template.id,
-        template_name: template.name,
-        region: request.region ?? null,
-        state_reason: waitingReason(template.platform === 'any' ? null : template.platform, request.region ?? null),
-      });
+      const region = request.region ?? null;
+      const claimed = await claimWarmSession(trx, { templateId: template.id, spec, userId: ownerId, region });
+      const created =
+        claimed ??
+        (await insertSession(trx, {
+          user_id: ownerId,
+          template_id: template.id,
+          template_name: template.name,
+          region,
+          state_reason: waitingReason(template.platform === 'any' ? null : template.platform, region),
+        }));
       await recordAudit(trx, {
         actorUserId: caller.userId,
         actor: caller.username,
         action: 'session.create',
         targetType: 'session',
-        targetId: inserted.id,
-        details: { template: template.name, owner: request.user ?? caller.username },
+        targetId: created.id,
+        // `warm`: handed over from the pool, already running (issue 16); its container was started
+        // for nobody and has had no viewer, share or file transfer before this.
+        details: {
+          template: template.name,
+          owner: request.user ?? caller.username,
+          ...(claimed ? { warm: true } : {}),
+        },
         ip,
       });
-      return inserted;
+      return { ...created, claimed: claimed !== undefined };
     });
-    await this.scheduler.place(session.id);
-    return this.view(session.id);
+    if (!session.claimed) {
+      await this.scheduler.place(session.id);
+      return this.view(session.id);
+    }
+    this.logger.info({ sessionId: session.id, template: template.name }, 'session claimed from the warm pool');
+    const view = await this.view(session.id);
+    // The replacement starts a little behind the claim, off the path to the user's first frame.
+    this.warmPools?.kick(CLAIM_REFILL_DELAY_MS);
+    return view;
   }
 
   async get(caller: TokenClaims, id: string): Promise<SessionView> {
@@ -175,21 +202,7 @@ export class SessionService {
       const session = (await findSession(this.db, id))!;
       if (session.state === 'deleted') return this.view(id);
       const done = await this.db.transaction().execute(async (trx) => {
-        const updated = await updateSessionState(trx, id, session.state, {
-          state: 'deleted',
-          state_reason: 'deleted by user',
-        });
-        if (!updated) return false;
-        const cancelled = await cancelUndeliveredCommands(trx, id, 'session deleted');
-        const neverStarted = session.state === 'pending' && cancelled.some((c) => c.command_type === 'start_session');
-        if (session.agent_id && !neverStarted) {
-          await this.dispatcher.enqueueIn(trx, {
-            agentUuid: session.agent_id,
-            sessionId: id,
-            type: 'delete_session',
-            data: {},
-          });
-        }
+        if (!(await markSessionDeleted(trx, this.dispatcher, session, 'deleted by user'))) return false;
         await recordAudit(trx, {
           actorUserId: caller.userId,
           actor: caller.username,

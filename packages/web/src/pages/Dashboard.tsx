@@ -6,6 +6,7 @@ import { api, watchSessions } from '../api.js';
 import { AdminPage } from './admin-page.js';
 import { AgentCapacityBars, AgentStatusBadge, heartbeatAge, type Agent } from './agent-capacity.js';
 import { StateBadge, STATE_ORDER } from '../ui/state-badge.js';
+import { WarmPools, type WarmPool } from './warm-pools.js';
 
 /** GET /api/v1/admin/overview (control-plane api/routes/admin.ts). */
 interface Overview {
@@ -19,6 +20,7 @@ interface Overview {
     reason: string | null;
     failed_at: string;
   }>;
+  warm_pools: WarmPool[];
   generated_at: string;
 }
 
@@ -116,6 +118,15 @@ export function Dashboard() {
           </SimpleGrid>
         )}
       </section>
+
+      {overview && overview.warm_pools.length > 0 && (
+        <section aria-labelledby="dashboard-warm-pools">
+          <Title order={2} size="h4" id="dashboard-warm-pools" mb="xs">
+            Warm pools
+          </Title>
+          <WarmPools pools={overview.warm_pools} />
+        </section>
+      )}
 
       <section aria-labelledby="dashboard-failures">
         <Title order={2} size="h4" id="dashboard-failures" mb="xs">

@@ -12,6 +12,7 @@ const resources = (t: AdminTemplate) =>
   [
     `${t.cpu_limit} cores, ${t.memory_limit_mb} MB`,
     t.persistent_home && 'persistent home',
+    t.warm_pool > 0 && `warm pool ${t.warm_pool}`,
     t.idle_timeout !== null && `idle timeout ${t.idle_timeout}`,
     t.max_lifetime !== null && `max lifetime ${t.max_lifetime}`,
   ]

@@ -11,6 +11,7 @@ export interface AdminTemplate extends Template {
   persistent_home: boolean;
   idle_timeout: string | null;
   max_lifetime: string | null;
+  warm_pool: number;
 }
 
 /** What the form edits. Numbers stay as typed (string or number) so a bad value reaches the server
@@ -33,6 +34,7 @@ export interface TemplateFormValues {
   platform: string;
   idle_timeout: string;
   max_lifetime: string;
+  warm_pool: number | string;
 }
 
 export function formValuesOf(t: AdminTemplate | null): TemplateFormValues {
@@ -54,6 +56,7 @@ export function formValuesOf(t: AdminTemplate | null): TemplateFormValues {
     platform: t?.platform ?? 'any',
     idle_timeout: t?.idle_timeout ?? '',
     max_lifetime: t?.max_lifetime ?? '',
+    warm_pool: t?.warm_pool ?? 0,
   };
 }
 
@@ -81,6 +84,7 @@ export function requestBodyOf(values: TemplateFormValues, creating: boolean): Re
     platform: values.platform,
     idle_timeout: values.idle_timeout.trim() === '' ? null : values.idle_timeout.trim(),
     max_lifetime: values.max_lifetime.trim() === '' ? null : values.max_lifetime.trim(),
+    warm_pool: numberOrText(values.warm_pool),
   };
   return creating ? { name: values.name, ...body } : body;
 }

@@ -254,6 +254,17 @@ export function TemplateForm({
                 onChange={(e) => set('max_lifetime', e.currentTarget.value)}
               />
             </SimpleGrid>
+            <NumberInput
+              {...input('warm_pool')}
+              mt="sm"
+              maw={360}
+              label="Warm pool"
+              description="Sessions kept started ahead, 0 to 50: a user's start takes one that already runs, so the desktop shows at once. Each holds an agent slot. Not with a persistent home."
+              allowDecimal={false}
+              clampBehavior="none"
+              value={values.warm_pool}
+              onChange={(v) => set('warm_pool', v)}
+            />
             <Switch
               mt="md"
               label="Persistent home"

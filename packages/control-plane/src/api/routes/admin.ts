@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { SESSION_STATES, SessionStateName } from '@streamspace/protocol';
 import { requireAdmin } from '../../auth/authenticate.js';
 import { countSessionsByState, recentFailedSessions } from '../../db/queries/admin-overview.js';
+import { warmPoolOverview } from '../../db/queries/warm-pools.js';
 import type { ApiContext } from '../context.js';
 import { errors } from '../schemas.js';
 
@@ -28,6 +29,18 @@ export const AdminOverviewBody = Type.Object({
     }),
     { description: `the ${RECENT_FAILURES} newest failed sessions, newest first` },
   ),
+  warm_pools: Type.Array(
+    Type.Object({
+      template: Type.String(),
+      size: Type.Integer({ minimum: 0, description: "the template's warm_pool" }),
+      ready: Type.Integer({ minimum: 0, description: 'running, waiting to be claimed' }),
+      starting: Type.Integer({ minimum: 0 }),
+      failures: Type.Integer({ minimum: 0, description: 'pool starts failed in a row' }),
+      last_error: Nullable(Type.String()),
+      retry_at: Nullable(Timestamp),
+    }),
+    { description: 'templates that keep a warm pool (or still have pool sessions to drain)' },
+  ),
   generated_at: Timestamp,
 });
 
@@ -43,7 +56,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: ctx.authenticate,
       preHandler: requireAdmin,
       schema: {
-        summary: 'Sessions by state and the recent failures, for the admin dashboard (admin)',
+        summary: 'Sessions by state, the recent failures and the warm pools, for the admin dashboard (admin)',
         tags: ['admin'],
         security: [{ bearer: [] }],
         response: { 200: AdminOverviewBody, ...errors(401, 403) },
@@ -65,6 +78,12 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext) {
           region: s.region,
           reason: s.state_reason,
           failed_at: s.state_changed_at,
+        })),
+        warm_pools: (await warmPoolOverview(ctx.db)).map((p) => ({
+          ...p,
+          failures: p.failures ?? 0,
+          last_error: p.failures ? p.last_error : null,
+          retry_at: p.failures ? p.retry_at : null,
         })),
         generated_at: new Date(),
       };

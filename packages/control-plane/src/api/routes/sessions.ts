@@ -22,7 +22,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: ApiContext) {
     {
       ...auth,
       schema: {
-        summary: 'Start a session from a template; answers pending and an agent takes it from there',
+        summary:
+          'Start a session from a template; answers pending and an agent takes it from there, or running when it claimed one from the template’s warm pool',
         tags: ['sessions'],
         security,
         body: CreateSessionRequest,

@@ -23,6 +23,7 @@ import {
   shareUrl,
 } from '../../sessions/share-links.js';
 import { mayViewSession } from '../../vnc/stream-access.js';
+import { refuseUnclaimed } from '../../warm-pools/unclaimed-session.js';
 import { closeViewers } from '../../vnc/viewer-close.js';
 import { auditRequest } from '../audit-request.js';
 import type { ApiContext } from '../context.js';
@@ -60,6 +61,7 @@ export function shareRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: st
   const ownedSession = async (me: TokenClaims, id: string) => {
     const session = isUuid(id) ? await findSession(ctx.db, id) : undefined;
     if (!session || session.state === 'deleted' || !mayViewSession(me, session)) throw new NotFoundError('session', id);
+    refuseUnclaimed(session, 'shared');
     return session;
   };
 

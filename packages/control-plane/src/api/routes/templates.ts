@@ -30,6 +30,30 @@ function refuseReservedEnv(env: Record<string, string> | undefined) {
     );
 }
 
+/**
+ * A pooled session is started before anyone claims it, so it cannot mount its user's home: the two
+ * settings exclude each other. `current` is the stored template a PATCH changes.
+ */
+function refuseWarmPersistentHome(
+  body: { warm_pool?: number | undefined; persistent_home?: boolean | undefined },
+  current?: Pick<Template, 'warm_pool' | 'persistent_home'>,
+) {
+  const warmPool = body.warm_pool ?? current?.warm_pool ?? 0;
+  const persistentHome = body.persistent_home ?? current?.persistent_home ?? false;
+  if (warmPool > 0 && persistentHome)
+    throw new BadRequestError(
+      `warm_pool: a template with persistent_home cannot keep a warm pool (a pooled session is started before its user is known, so it cannot mount their home); set warm_pool to 0 or persistent_home to false`,
+      'warm_pool',
+    );
+}
+
+/** The database's own check (migration 0021) caught a change racing another: the same answer. */
+function warmPoolConflict(error: { code?: string; constraint?: string }): never {
+  if (error.code === '23514' && error.constraint === 'templates_warm_pool_home')
+    refuseWarmPersistentHome({ warm_pool: 1, persistent_home: true });
+  throw error;
+}
+
 /** Users see what a template is, not how it is built: image and env are for admins. */
 function forCaller(template: Template, role: string | undefined) {
   if (role === 'admin') return templateForApi(template);
@@ -88,14 +112,19 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       refuseReservedEnv(request.body.env);
+      refuseWarmPersistentHome(request.body);
       const { idle_timeout, max_lifetime, ...fields } = request.body;
+      // persistent_home defaults to true; a pooled template cannot have one, so asking for a pool
+      // without naming persistent_home means without it.
+      if ((fields.warm_pool ?? 0) > 0) fields.persistent_home ??= false;
       const limits = templateLimitColumns({ idle_timeout, max_lifetime });
       const template = await insertTemplate(ctx.db, { ...fields, ...limits }).catch((error: { code?: string }) => {
         if (error.code === '23505')
           throw new ConflictError(`Template ${JSON.stringify(request.body.name)} already exists; change it with PATCH`);
-        throw error;
+        return warmPoolConflict(error);
       });
       await auditRequest(ctx, request, { action: 'template.create', targetType: 'template', targetId: template.name });
+      if (template.warm_pool > 0) ctx.warmPools?.kick();
       return reply.code(201).send(templateForApi(template));
     },
   );
@@ -105,7 +134,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     {
       ...admin,
       schema: {
-        summary: 'Change a template (admin); running sessions keep what they started with',
+        summary: 'Change a template (admin); running sessions keep what they started with, its warm pool is restarted',
         tags: ['templates'],
         security,
         params: NameParam,
@@ -115,11 +144,18 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request) => {
       refuseReservedEnv(request.body.env);
+      const current = await findTemplateByName(ctx.db, request.params.name);
+      if (!current) throw new NotFoundError('template', request.params.name);
+      refuseWarmPersistentHome(request.body, current);
       const { idle_timeout, max_lifetime, ...fields } = request.body;
       const limits = templateLimitColumns({ idle_timeout, max_lifetime });
-      const template = await updateTemplate(ctx.db, request.params.name, { ...fields, ...limits });
+      const template = await updateTemplate(ctx.db, request.params.name, { ...fields, ...limits }).catch(
+        warmPoolConflict,
+      );
       if (!template) throw new NotFoundError('template', request.params.name);
       await auditRequest(ctx, request, { action: 'template.update', targetType: 'template', targetId: template.name });
+      // A changed size, image, limit or env: the pool follows now rather than on the next tick.
+      if (template.warm_pool > 0 || current.warm_pool > 0) ctx.warmPools?.kick();
       return templateForApi(template);
     },
   );
@@ -129,7 +165,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
     {
       ...admin,
       schema: {
-        summary: 'Remove a template (admin); existing sessions keep running',
+        summary: 'Remove a template (admin); existing sessions keep running, its warm pool is drained',
         tags: ['templates'],
         security,
         params: NameParam,
@@ -144,6 +180,7 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
         targetType: 'template',
         targetId: request.params.name,
       });
+      ctx.warmPools?.kick(); // its pool sessions, if any, are drained
       return reply.code(204).send();
     },
   );

@@ -17,6 +17,7 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, TooManyR
 import type { ApiContext } from '../context.js';
 import { CreateUserRequest, IdParam, UpdateUserRequest, UserBody, errors } from '../schemas.js';
 import { isUuid } from '../../ids.js';
+import { WARM_POOL_OWNER_ID } from '../../warm-pools/warm-spec.js';
 
 export function publicUser(user: User) {
   const { password_hash: _hidden, admin_password_applied: _applied, token_version: _version, ...rest } = user;
@@ -29,7 +30,8 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   const load = async (id: string) => {
     const user = isUuid(id) ? await findUserById(ctx.db, id) : undefined;
-    if (!user) throw new NotFoundError('user', id);
+    // The warm pool's owner (migration 0021) is not an account: it cannot be read, changed or enabled.
+    if (!user || user.id === WARM_POOL_OWNER_ID) throw new NotFoundError('user', id);
     return user;
   };
 

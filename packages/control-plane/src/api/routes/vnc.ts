@@ -12,6 +12,7 @@ import type { ApiContext } from '../context.js';
 import { IdParam, errors } from '../schemas.js';
 import { isUuid } from '../../ids.js';
 import { auditRequest } from '../audit-request.js';
+import { refuseUnclaimed } from '../../warm-pools/unclaimed-session.js';
 
 /** A ticket is good for one connection within this window: long enough to open a WebSocket. */
 export const TICKET_TTL_MS = 30_000;
@@ -75,6 +76,7 @@ export function vncRoutes(app: FastifyInstance, ctx: ApiContext, publicUrl: stri
       const session = isUuid(id) ? await findSession(ctx.db, id) : undefined;
       if (!session || session.state === 'deleted' || !mayViewSession(me, session))
         throw new NotFoundError('session', id);
+      refuseUnclaimed(session, 'viewed');
       if (!isViewable(session.state)) {
         throw new ConflictError(
           `Session is ${session.state}; only a running session can be viewed`,

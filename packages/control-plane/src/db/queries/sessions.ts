@@ -68,10 +68,18 @@ export interface StateChange {
 /**
  * Moves a session from `from` to a new state. The `from` guard makes concurrent changes (two
  * replicas, an agent report racing a user request) safe: the loser updates nothing and re-reads.
+ * `guard.warmPool` also requires the session to be (or not be) an unclaimed pool session, so a
+ * drain never deletes a session a user claimed a moment before.
  */
-export function updateSessionState(db: Db, id: string, from: SessionStateName, change: StateChange) {
+export function updateSessionState(
+  db: Db,
+  id: string,
+  from: SessionStateName,
+  change: StateChange,
+  guard: { warmPool?: boolean } = {},
+) {
   const { progress, platform_metadata, ...rest } = change;
-  return db
+  let query = db
     .updateTable('sessions')
     .set({
       ...rest,
@@ -83,9 +91,9 @@ export function updateSessionState(db: Db, id: string, from: SessionStateName, c
       updated_at: new Date(),
     })
     .where('id', '=', id)
-    .where('state', '=', from)
-    .returningAll()
-    .executeTakeFirst();
+    .where('state', '=', from);
+  if (guard.warmPool !== undefined) query = query.where('warm_pool', '=', guard.warmPool);
+  return query.returningAll().executeTakeFirst();
 }
 
 /** Progress changes without a state change (image pull bytes, "waiting for VNC"). */
@@ -98,13 +106,15 @@ export function updateSessionProgress(db: Db, id: string, state: SessionStateNam
     .executeTakeFirst();
 }
 
-/** Pending sessions not yet handed to an agent, oldest first. */
+/** Pending sessions not yet handed to an agent, oldest first; users' own before warm-pool ones, so a
+ * pool never takes the last free slot from someone waiting. */
 export function listUndispatchedSessions(db: Db, limit: number) {
   return db
     .selectFrom('sessions')
     .selectAll()
     .where('state', '=', 'pending')
     .where('agent_id', 'is', null)
+    .orderBy('warm_pool')
     .orderBy('created_at')
     .limit(limit)
     .execute();

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Schema, User } from '../schema.js';
 
+import { WARM_POOL_OWNER_ID } from '../../warm-pools/warm-spec.js';
+
 type Db = Kysely<Schema>;
 
 export function findUserByUsername(db: Db, username: string): Promise<User | undefined> {
@@ -59,8 +61,9 @@ export async function bumpTokenVersion(db: Db, id: string): Promise<void> {
     .execute();
 }
 
+/** Every account; the warm pool's owner (migration 0021) is not one. */
 export function listUsers(db: Db): Promise<User[]> {
-  return db.selectFrom('users').selectAll().orderBy('username').execute();
+  return db.selectFrom('users').selectAll().where('id', '!=', WARM_POOL_OWNER_ID).orderBy('username').execute();
 }
 
 export function insertUser(
