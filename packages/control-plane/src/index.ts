@@ -6,7 +6,7 @@ export {
   type ConfigResult,
 } from './config/config.js';
 export { parseDuration, formatDuration } from '@streamspace/protocol';
-export { startControlPlane, type ControlPlane, type StartOptions } from './server.js';
+export { startControlPlane, type ControlPlane, type InProcessAgentDefaults, type StartOptions } from './server.js';
 export { createLogger, type Logger } from './logger.js';
 export { openDatabase, fromPGlite, type Database } from './db/database.js';
 export { migrate, readMigrations } from './db/migrate.js';

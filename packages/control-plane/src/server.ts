@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { InProcessTunnels } from '@streamspace/protocol';
 import type { Logger } from 'pino';
@@ -50,10 +51,23 @@ export interface ControlPlane {
   readonly vnc: VncProxy;
   /** For an agent started in this process (`streamspace up`): its VNC streams take one hop. */
   readonly inProcessTunnels: InProcessTunnels;
+  /** The rest of what an agent in this process starts with (its loadAgentConfig allInOne defaults). */
+  readonly inProcessAgent: InProcessAgentDefaults;
   readonly secrets: Secrets;
   readonly admin: AdminBootstrap;
   readonly logger: Logger;
   stop(): Promise<void>;
+}
+
+export interface InProcessAgentDefaults {
+  /** Loopback, whatever HOST is. */
+  controlPlaneUrl: string;
+  /** It enrolls with the join token like any other agent... */
+  agentToken: string;
+  /** ...and keeps its own credential beside the database. */
+  credentialFile: string;
+  /** Three heartbeats in each AGENT_HEARTBEAT_TIMEOUT. */
+  heartbeatIntervalMs: number;
 }
 
 export interface StartOptions {
@@ -271,6 +285,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     hub,
     vnc,
     inProcessTunnels: { join: (tunnel) => vnc.joinInProcess(tunnel) },
+    inProcessAgent: {
+      controlPlaneUrl: `ws://127.0.0.1:${port}/agent/ws`,
+      agentToken: secrets.agentToken,
+      credentialFile: join(config.dataDir, 'agent-credential'),
+      heartbeatIntervalMs: Math.floor(config.agentHeartbeatTimeoutMs / 3),
+    },
     secrets,
     admin,
     logger,

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { loadAgentConfig, startAgent, type RunningAgent } from '@streamspace/agent';
 import type { ControlPlane } from '@streamspace/control-plane';
 import { onShutdown } from '../signals.js';
@@ -32,14 +31,7 @@ export async function runUp(): Promise<void> {
   // IMAGE_BUILD_ON_DEMAND defaults to true here (allInOne): a newcomer's first session builds its image.
   const loaded = loadAgentConfig(process.env, {
     platform: 'docker',
-    allInOne: {
-      controlPlaneUrl: `ws://127.0.0.1:${controlPlane.port}/agent/ws`,
-      // The in-process agent enrolls with the join token like any other agent, and keeps its own
-      // credential beside the database.
-      agentToken: controlPlane.secrets.agentToken,
-      credentialFile: join(controlPlane.config.dataDir, 'agent-credential'),
-      heartbeatIntervalMs: Math.floor(controlPlane.config.agentHeartbeatTimeoutMs / 3),
-    },
+    allInOne: controlPlane.inProcessAgent,
   });
   if (!loaded.ok) {
     for (const problem of loaded.problems) process.stderr.write(`${problem}\n`);
