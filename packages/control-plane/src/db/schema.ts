@@ -114,6 +114,12 @@ export interface SessionsTable {
 }
 
 /** A pool's failed starts, so the next one waits (migration 0021). */
+/** The idle deadline a session's viewers were last warned about (migration 0022). */
+export interface IdleWarningsTable {
+  session_id: string;
+  deadline: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface WarmPoolFailuresTable {
   template_id: string;
   failures: number;
@@ -332,6 +338,7 @@ export interface Schema {
   schema_migrations: SchemaMigrationsTable;
   api_tokens: ApiTokensTable;
   warm_pool_failures: WarmPoolFailuresTable;
+  idle_warnings: IdleWarningsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -48,7 +48,7 @@ export class IdlePolicy {
   /** Whether templates carry idle_timeout_s/max_lifetime_s (migration 0018, written by the sharing
    * work): read once, so this runs with or without it. */
   #overrides: boolean | undefined;
-  /** Per session, the deadline it was last warned about here: one warning per idle stretch. */
+  /** Per session, the deadline last seen announced (by any replica): skips the upsert each tick. */
   readonly #warned = new Map<string, number>();
 
   constructor(private readonly o: IdlePolicyOptions) {}
@@ -75,18 +75,30 @@ export class IdlePolicy {
   }
 
   async #warn(s: Candidate) {
-    const deadline = Date.now() + (s.idle_ms - s.idle_for_ms);
-    const previous = this.#warned.get(s.id);
-    // Activity moves the deadline on; the same deadline (within a second) is not announced twice.
-    if (previous !== undefined && Math.abs(previous - deadline) < 1000) return;
-    this.#warned.set(s.id, deadline);
+    // From the database's timestamps, so every replica computes the same instant.
+    const since = Math.max(
+      ...[s.last_activity_at, s.last_viewer_left_at, s.state_changed_at].map((at) => (at ? at.getTime() : 0)),
+    );
+    const deadline = new Date(since + s.idle_ms);
+    // Activity moves the deadline on; the same deadline is announced once, here and on every replica.
+    if (this.#warned.get(s.id) === deadline.getTime()) return;
+    this.#warned.set(s.id, deadline.getTime());
+    const claimed = await this.o.db
+      .insertInto('idle_warnings')
+      .values({ session_id: s.id, deadline })
+      .onConflict((oc) =>
+        oc.column('session_id').doUpdateSet({ deadline }).where('idle_warnings.deadline', '<>', deadline),
+      )
+      .returning('session_id')
+      .executeTakeFirst();
+    if (!claimed) return; // another replica announced this deadline
     // A share's guests watching now are warned too (their live-update stream is not the owner's).
     const viewers = await listViewers(this.o.db, s.id);
     const payload = JSON.stringify({
       session_id: s.id,
       user_id: s.user_id,
       viewer_user_ids: [...new Set(viewers.map((v) => v.user_id))],
-      hibernate_at: new Date(deadline).toISOString(),
+      hibernate_at: deadline.toISOString(),
       reason: idleReason(s.idle_ms),
     });
     await this.o.db
