@@ -24,7 +24,7 @@ export interface BenchSession {
 export async function createBenchTemplate(url: string, token: string): Promise<string> {
   await api(url, 'POST', '/api/v1/templates', token, {
     name: 'viewer-bench',
-    display_name: 'Viewer bench (cwaves)',
+    display_name: 'Viewer bench (interference)',
     image: BENCH_IMAGE,
     platform: 'docker',
     cpu_limit: 2,

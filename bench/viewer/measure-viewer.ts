@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import type { BenchSession } from './bench-sessions.js';
-import { readCounts, timeEcho } from './page-probes.js';
+import { readCounts, timeEcho } from '@streamspace/test/support/novnc-probes';
 import { findDescendant, treeCpuSeconds } from './process-cpu.js';
 import type { Encoding, ViewerPath } from './viewer-paths.js';
 

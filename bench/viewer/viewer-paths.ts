@@ -4,7 +4,7 @@ import type { BenchChild } from '../support/bench-child.js';
 import { ADMIN_PASSWORD } from '../support/control-plane-env.js';
 import { viewerUrl, type BenchSession } from './bench-sessions.js';
 import { openNovncPage } from './novnc-page.js';
-import { installProbes } from './page-probes.js';
+import { installProbes } from '@streamspace/test/support/novnc-probes';
 import { treeCpuSeconds } from './process-cpu.js';
 import type { Websockify } from './websockify.js';
 
@@ -47,9 +47,12 @@ export function treeMeter(pid: number): CpuMeter {
   };
 }
 
-/** A bench child's own CPU over the window, as it measures itself (support/process-window.ts). */
-export function childMeter(child: BenchChild): CpuMeter {
-  return { start: () => child.windowStart(), end: async () => (await child.windowEnd()).cpuSeconds };
+/** Bench children's own CPU over the window, summed, as each measures itself (support/process-window.ts). */
+export function childMeter(...children: BenchChild[]): CpuMeter {
+  return {
+    start: async () => void (await Promise.all(children.map((c) => c.windowStart()))),
+    end: async () => (await Promise.all(children.map((c) => c.windowEnd()))).reduce((sum, s) => sum + s.cpuSeconds, 0),
+  };
 }
 
 /** The baseline: the minimal noVNC page → websockify → Xvnc, with the session's VNC password. */
@@ -78,7 +81,7 @@ export function directPath(proxies: Map<string, Websockify>): ViewerPath {
 /** The same minimal page through the control plane's /vnc/{session_id} with a ticket. */
 export function minimalPagePath(cp: BenchChild, token: string, relayName: string): ViewerPath {
   return {
-    name: 'noVNC page → StreamSpace → Xvnc',
+    name: 'noVNC page → StreamSpace all-in-one → Xvnc',
     relayName,
     relayCpu: childMeter(cp),
     async open(browser, session, encoding) {
@@ -95,11 +98,11 @@ export function minimalPagePath(cp: BenchChild, token: string, relayName: string
  * path shows (remote resize would give it the page's size, which differs by nothing here but is
  * one more thing to keep equal).
  */
-export function viewerPagePath(cp: BenchChild, relayName: string): ViewerPath {
+export function viewerPagePath(cp: BenchChild, mode: string, relay: { name: string; cpu: CpuMeter }): ViewerPath {
   return {
-    name: 'StreamSpace viewer page → StreamSpace → Xvnc',
-    relayName,
-    relayCpu: childMeter(cp),
+    name: `StreamSpace viewer page → StreamSpace ${mode} → Xvnc`,
+    relayName: relay.name,
+    relayCpu: relay.cpu,
     async open(browser, session, encoding) {
       const page = await newPage(browser);
       await page

@@ -63,10 +63,10 @@ export function encodingTable(swept: Array<{ encoding: Encoding; flow: FlowResul
   );
 }
 
-/** The machine-readable line: the viewer page's figures against the direct path's. */
-export function resultLine(rows: Row[]): string {
+/** The machine-readable line: the viewer page's (all-in-one) figures against the direct path's. */
+export function resultLine(rows: Row[], userPath: ViewerPath): string {
   const direct = rows.find(isDirect);
-  const viewer = rows[rows.length - 1]!;
+  const viewer = rows.find((row) => row.path === userPath)!;
   if (!direct) return 'RESULT fps_vs_direct=n/a input_p95_added_ms=n/a';
   const fps = (row: Row) => median(row.flows.map((f) => f.fps));
   const ratio = fps(direct) > 0 ? fixed(fps(viewer) / fps(direct), 2) : 'n/a';

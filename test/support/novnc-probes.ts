@@ -6,6 +6,8 @@ export interface PageCounts {
   bytes: number;
   /** Frames noVNC drew onto the visible canvas. */
   frames: number;
+  /** VNC WebSockets opened (a reconnect opens another). */
+  sockets: number;
 }
 
 interface Probes extends PageCounts {
@@ -27,7 +29,7 @@ interface Probes extends PageCounts {
  *   browser composites the page, which costs every path the same.
  */
 export function installProbes(): void {
-  const probes: Probes = { bytes: 0, frames: 0, arm: () => undefined };
+  const probes: Probes = { bytes: 0, frames: 0, sockets: 0, arm: () => undefined };
   (window as unknown as { __bench: Probes }).__bench = probes;
 
   // A native socket with one more listener, not a subclass: noVNC checks that a socket's own
@@ -36,6 +38,7 @@ export function installProbes(): void {
   const Counting = function (url: string | URL, protocols?: string | string[]) {
     const socket = new Native(url, protocols);
     if (!String(url).includes('/api/')) {
+      probes.sockets += 1;
       socket.addEventListener('message', (event: MessageEvent) => {
         const data = event.data as ArrayBuffer | Blob | string;
         probes.bytes += typeof data === 'string' ? data.length : data instanceof Blob ? data.size : data.byteLength;
@@ -90,8 +93,8 @@ export function installProbes(): void {
 
 export const readCounts = (page: Page): Promise<PageCounts> =>
   page.evaluate(() => {
-    const { bytes, frames } = (window as unknown as { __bench: PageCounts }).__bench;
-    return { bytes, frames };
+    const { bytes, frames, sockets } = (window as unknown as { __bench: PageCounts }).__bench;
+    return { bytes, frames, sockets };
   });
 
 /** Presses `key` and returns the ms from the page receiving it to its echo being drawn. */
