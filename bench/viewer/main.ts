@@ -39,9 +39,9 @@ const options = readOptions({
   presses: { env: 'BENCH_PRESSES', default: '60' },
   repeat: { env: 'BENCH_REPEAT', default: '2' },
   // The viewer's defaults (packages/web/src/pages/viewer-settings.ts DEFAULT_SETTINGS).
-  quality: { env: 'BENCH_QUALITY', default: '6' },
+  quality: { env: 'BENCH_QUALITY', default: '4' },
   compression: { env: 'BENCH_COMPRESSION', default: '2' },
-  sweep: { env: 'BENCH_SWEEP', default: '2/0,2/2,2/6,6/0,6/2,6/6,9/0,9/2,9/6' },
+  sweep: { env: 'BENCH_SWEEP', default: '2/2,4/2,6/2,9/2,2/6,4/6,6/6,4/0' },
   'cache-dir': { env: 'BENCH_IMAGE_CACHE', default: '' },
   /** `no` leaves out the distributed row (a second control plane and an agent process). */
   distributed: { env: 'BENCH_DISTRIBUTED', default: 'yes' },
@@ -152,10 +152,12 @@ try {
   if (!chromium) throw new Error('Chromium was launched but no chromium process is among this one’s children');
   const setup = { browser, chromiumPid: chromium.pid, warmupMs: WARMUP_MS, windowMs };
 
-  // The paths take turns, `repeat` times, so a slow phase of the shared machine hits them alike.
+  // The paths take turns, `repeat` times, each turn starting one path later, so a slow phase of
+  // the shared machine (or Chromium's first page) does not always fall on the same path.
   const results = new Map<ViewerPath, PathResults>(routes.map((r) => [r.path, { flows: [], echoes: [] }]));
   for (let turn = 0; turn < repeat; turn++) {
-    for (const { path, on } of routes) {
+    const order = routes.map((_, i) => routes[(i + turn) % routes.length]!);
+    for (const { path, on } of order) {
       step(`turn ${turn + 1}/${repeat}: ${path.name}`);
       results.get(path)!.flows.push(await measureFlow(setup, path, on.redraw, encoding));
       results.get(path)!.echoes.push(...(await measureEcho(browser, path, on.terminal, encoding, presses)));
