@@ -17,6 +17,8 @@ export interface FlowResult {
   fps: number;
   bytesPerSecond: number;
   cpu: CpuShares;
+  /** The relay's event-loop delay p99, ms (Node relays only). */
+  relayLagP99Ms?: number;
 }
 
 /** What a flow window needs besides the path: how long, and whose CPU. */
@@ -56,10 +58,11 @@ export async function measureFlow(
       fps: (after.frames - counts.frames) / seconds,
       bytesPerSecond: (after.bytes - counts.bytes) / seconds,
       cpu: {
-        relay: relay / seconds,
+        relay: relay.cpuSeconds / seconds,
         chromium: (treeCpuSeconds(setup.chromiumPid) - chromium) / seconds,
         xvnc: (treeCpuSeconds(xvnc) - server) / seconds,
       },
+      relayLagP99Ms: relay.lagP99Ms,
     };
   } finally {
     await page.context().close();

@@ -14,10 +14,17 @@ export interface Encoding {
   compression: number;
 }
 
-/** Measures a relay's CPU over a window: start, then end gives CPU seconds. */
+/** What a relay did over a window. */
+export interface RelayWindow {
+  cpuSeconds: number;
+  /** Event-loop delay p99 (ms) of the relay's slowest Node process; undefined for websockify. */
+  lagP99Ms?: number;
+}
+
+/** Measures a relay over a window: start, then end. */
 export interface CpuMeter {
   start(): Promise<void>;
-  end(): Promise<number>;
+  end(): Promise<RelayWindow>;
 }
 
 /** One way from Chromium to a session's Xvnc. */
@@ -38,20 +45,20 @@ async function newPage(browser: Browser): Promise<Page> {
   return context.newPage();
 }
 
-/** A process tree's CPU, read from /proc (websockify: not ours to instrument). */
-export function treeMeter(pid: number): CpuMeter {
-  let before = 0;
-  return {
-    start: async () => void (before = treeCpuSeconds(pid)),
-    end: async () => treeCpuSeconds(pid) - before,
-  };
-}
-
-/** Bench children's own CPU over the window, summed, as each measures itself (support/process-window.ts). */
+/**
+ * Bench children as each measures itself (support/process-window.ts): CPU summed, and the worst
+ * event-loop delay, since a stalled loop holds every byte of the stream.
+ */
 export function childMeter(...children: BenchChild[]): CpuMeter {
   return {
     start: async () => void (await Promise.all(children.map((c) => c.windowStart()))),
-    end: async () => (await Promise.all(children.map((c) => c.windowEnd()))).reduce((sum, s) => sum + s.cpuSeconds, 0),
+    end: async () => {
+      const stats = await Promise.all(children.map((c) => c.windowEnd()));
+      return {
+        cpuSeconds: stats.reduce((sum, s) => sum + s.cpuSeconds, 0),
+        lagP99Ms: Math.max(...stats.map((s) => s.lagP99Ms)),
+      };
+    },
   };
 }
 
@@ -64,7 +71,9 @@ export function directPath(proxies: Map<string, Websockify>): ViewerPath {
     relayCpu: {
       // Each session has its own websockify: the meter reads them all.
       start: async () => void (before = [...proxies.values()].map((p) => treeCpuSeconds(p.child.pid!))),
-      end: async () => [...proxies.values()].reduce((sum, p, i) => sum + treeCpuSeconds(p.child.pid!) - before[i]!, 0),
+      end: async () => ({
+        cpuSeconds: [...proxies.values()].reduce((sum, p, i) => sum + treeCpuSeconds(p.child.pid!) - before[i]!, 0),
+      }),
     },
     async open(browser, session, encoding) {
       const proxy = proxies.get(session.id)!;

@@ -18,14 +18,15 @@ const isDirect = (row: Row) => row.path.relayName === 'websockify';
 
 export function flowTable(rows: Row[]): string {
   return table(
-    ['path', 'fps', 'KiB/s', 'relay', 'relay CPU', 'Chromium CPU', 'Xvnc CPU'],
-    ['l', 'r', 'r', 'l', 'r', 'r', 'r'],
+    ['path', 'fps', 'KiB/s', 'relay', 'relay CPU', 'relay loop delay p99 ms', 'Chromium CPU', 'Xvnc CPU'],
+    ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r'],
     rows.map((row) => [
       row.path.name,
       fixed(median(row.flows.map((f) => f.fps))),
       kib(median(row.flows.map((f) => f.bytesPerSecond))),
       row.path.relayName,
       percent(median(row.flows.map((f) => f.cpu.relay))),
+      row.flows[0]?.relayLagP99Ms === undefined ? '–' : fixed(median(row.flows.map((f) => f.relayLagP99Ms!))),
       percent(median(row.flows.map((f) => f.cpu.chromium))),
       percent(median(row.flows.map((f) => f.cpu.xvnc))),
     ]),
