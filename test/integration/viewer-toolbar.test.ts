@@ -165,8 +165,10 @@ test('desktop: types without a click, toolbar by keyboard with visible focus, cl
   });
   const bar = await showViewerToolbar(page);
   await bar.getByRole('button', { name: 'Display' }).click();
+  // The default quality is 4 (viewer-settings.ts): two steps down.
+  assert.equal(await page.getByText(/^Quality: \d$/).textContent(), 'Quality: 4', 'the default quality');
   await page.getByRole('slider', { name: 'Quality' }).focus();
-  for (let i = 0; i < 4; i += 1) await page.keyboard.press('ArrowLeft');
+  for (let i = 0; i < 2; i += 1) await page.keyboard.press('ArrowLeft');
   await page.getByRole('slider', { name: 'Compression' }).focus();
   await page.keyboard.press('End');
   assert.deepEqual(JSON.parse((await page.evaluate(() => localStorage.getItem('streamspace-viewer-settings')))!), {

@@ -5,7 +5,7 @@ import { waitFor } from './wait-for.js';
  * Debian's Chromium (apt `chromium`) driven by playwright-core. The flags keep it from reaching
  * for Google's services, which this machine's closed network refuses, many at a time.
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -16,6 +16,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

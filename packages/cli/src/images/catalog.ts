@@ -16,7 +16,13 @@ export type SessionImage = (typeof SESSION_IMAGES)[number];
 export const SERVICE_IMAGES = ['control-plane', 'agent'] as const;
 export type ServiceImage = (typeof SERVICE_IMAGES)[number];
 
-export const ALL_IMAGES: readonly string[] = [...SESSION_IMAGES, ...SERVICE_IMAGES];
+/**
+ * Session images only benchmarks use (bench/viewer): built by name (`streamspace image build
+ * viewer-bench`), never by default, and offered by no seeded template.
+ */
+export const BENCH_IMAGES = ['viewer-bench'] as const;
+
+export const ALL_IMAGES: readonly string[] = [...SESSION_IMAGES, ...SERVICE_IMAGES, ...BENCH_IMAGES];
 
 export const isServiceImage = (name: string): name is ServiceImage =>
   (SERVICE_IMAGES as readonly string[]).includes(name);

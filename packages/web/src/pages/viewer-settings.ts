@@ -13,9 +13,17 @@ export interface ViewerSettings {
 }
 
 const STORAGE_KEY = 'streamspace-viewer-settings';
-/** noVNC's own defaults for quality and compression; remote resize keeps the desktop's pixels 1:1
- * with the window, which is what the viewer did before it had a choice. */
-export const DEFAULT_SETTINGS: ViewerSettings = { scaling: 'remote', quality: 6, compression: 2 };
+/**
+ * Quality 4, compression 2, chosen with `bench:viewer` (README, "Viewer"): on a desktop redrawn in
+ * many colours, quality 4 (Xvnc's JPEG at 62 with 4:2:2 chroma) sent ~40% fewer bytes per frame than
+ * noVNC's own 6 (JPEG 79, full chroma) at the same frame rate; 8 and 9 sent 2.5-9 times as many
+ * and lost frames to decoding in the browser; 2 saved another fifth at a blockier JPEG (41, 4:2:0
+ * chroma). Xvnc sends text and flat areas losslessly (palettes), and refreshes a region that
+ * stops changing losslessly too, so the lower level shows only while things move. Compression above 2 saved nothing measurable on
+ * JPEG-encoded frames (zlib does not apply to them); 0 sent more. Remote resize keeps the desktop's
+ * pixels 1:1 with the window, which is what the viewer did before it had a choice.
+ */
+export const DEFAULT_SETTINGS: ViewerSettings = { scaling: 'remote', quality: 4, compression: 2 };
 
 const level = (value: unknown, fallback: number) =>
   Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 9 ? (value as number) : fallback;
