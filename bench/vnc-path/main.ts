@@ -382,7 +382,7 @@ try {
         'rest (native, old-space slack)',
         'RSS KiB/stream, second half',
       ],
-      ['l', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       idleRows,
     ),
   ].join('\n');

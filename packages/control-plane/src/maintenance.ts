@@ -45,6 +45,14 @@ export interface MaintenanceOptions {
  * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
  * is idempotent, so replicas running it at once agree.
  */
+/**
+ * Lets sockets be read between steps. An embedded PGlite runs each query on this thread, and a
+ * chain of awaited queries never returns to the event loop, so a whole pass (a dozen queries) would
+ * hold every VNC stream and key press of this replica until it ends; with a turn between steps,
+ * they wait for one step at most.
+ */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Maintenance {
   readonly intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -78,18 +86,28 @@ export class Maintenance {
           `Agent offline: no heartbeat for ${this.o.heartbeatTimeoutMs / 1000}s`,
         );
       }
+      await ioTurn();
       await this.o.takeover.run();
+      await ioTurn();
       await sessions.failTimedOut(this.o.sessionStartTimeoutMs);
+      await ioTurn();
       await this.o.warmPools?.run();
+      await ioTurn();
       await scheduler.placePending();
-      await deleteExpiredTickets(db);
-      await deleteSpentFileDownloadTickets(db);
+      await ioTurn();
       await deleteStaleTunnels(db);
+      await ioTurn();
       await closeEndedShareViewers(db);
+      await ioTurn();
       await deleteStaleViewers(db);
+      await ioTurn();
       await this.o.idlePolicy?.run();
+      await ioTurn();
       if (Date.now() - this.#lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
         this.#lastPrune = Date.now();
+        // Tickets are refused once expired; their rows are only garbage, kept an hour.
+        await deleteExpiredTickets(db);
+        await deleteSpentFileDownloadTickets(db);
         const pruned = {
           login_failures: await pruneLoginFailures(db),
           agent_commands: await pruneFinishedCommands(db),
