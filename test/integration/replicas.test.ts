@@ -97,6 +97,12 @@ test('heartbeats are written in batches, not one statement each', async () => {
   );
   assert.ok(writes >= 1);
   for (const { agent } of agents) await agent.close();
+  // Until the heartbeat timeout marks them offline they stay online in the database, and the next
+  // test's session could be placed on one of them instead of its own agent.
+  await waitFor('the batch agents offline', async () => {
+    const listed = (await a.api('GET', '/api/v1/agents')).body as { agent_id: string; status: string }[];
+    return listed.filter((agent) => agent.agent_id.startsWith('batch-')).every((agent) => agent.status === 'offline');
+  });
 });
 
 const startedSessionOn = async (replica: TestControlPlane, agent: AgentSimulator) => {

@@ -95,6 +95,9 @@ export class Maintenance {
       await ioTurn();
       await scheduler.placePending();
       await ioTurn();
+      await deleteExpiredTickets(db);
+      await deleteSpentFileDownloadTickets(db);
+      await ioTurn();
       await deleteStaleTunnels(db);
       await ioTurn();
       await closeEndedShareViewers(db);
@@ -105,9 +108,6 @@ export class Maintenance {
       await ioTurn();
       if (Date.now() - this.#lastPrune >= (this.o.pruneIntervalMs ?? 60_000)) {
         this.#lastPrune = Date.now();
-        // Tickets are refused once expired; their rows are only garbage, kept an hour.
-        await deleteExpiredTickets(db);
-        await deleteSpentFileDownloadTickets(db);
         const pruned = {
           login_failures: await pruneLoginFailures(db),
           agent_commands: await pruneFinishedCommands(db),

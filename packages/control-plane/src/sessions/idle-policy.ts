@@ -82,7 +82,6 @@ export class IdlePolicy {
     const deadline = new Date(since + s.idle_ms);
     // Activity moves the deadline on; the same deadline is announced once, here and on every replica.
     if (this.#warned.get(s.id) === deadline.getTime()) return;
-    this.#warned.set(s.id, deadline.getTime());
     const claimed = await this.o.db
       .insertInto('idle_warnings')
       .values({ session_id: s.id, deadline })
@@ -91,7 +90,8 @@ export class IdlePolicy {
       )
       .returning('session_id')
       .executeTakeFirst();
-    if (!claimed) return; // another replica announced this deadline
+    this.#warned.set(s.id, deadline.getTime()); // announced, here or by another replica
+    if (!claimed) return;
     // A share's guests watching now are warned too (their live-update stream is not the owner's).
     const viewers = await listViewers(this.o.db, s.id);
     const payload = JSON.stringify({
