@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { loadAgentConfig, startAgent } from '@streamspace/agent';
 import { loadConfig, startControlPlane } from '@streamspace/control-plane';
 import { serveMeasurements } from '../support/ipc.js';
@@ -13,12 +12,7 @@ const agentConfig = loadAgentConfig(
   { AGENT_ID: 'bench-viewer', DOCKER_HOST: process.env.DOCKER_HOST, LOG_LEVEL: loaded.config.logLevel },
   {
     platform: 'docker',
-    allInOne: {
-      controlPlaneUrl: `ws://127.0.0.1:${cp.port}/agent/ws`,
-      agentToken: cp.secrets.agentToken,
-      credentialFile: join(cp.config.dataDir, 'agent-credential'),
-      heartbeatIntervalMs: Math.floor(cp.config.agentHeartbeatTimeoutMs / 3),
-    },
+    allInOne: cp.inProcessAgent,
   },
 );
 if (!agentConfig.ok) throw new Error(agentConfig.problems.join('; '));
