@@ -38,14 +38,6 @@ export interface MaintenanceOptions {
 }
 
 /**
- * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
- * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
- * sessions, keep templates' warm pools at their size, re-deliver anything missed, prune expired tickets (VNC, download links), old login failures, finished
- * commands and audit entries past AUDIT_RETENTION, drop viewer rows of dead replicas, close viewers
- * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
- * is idempotent, so replicas running it at once agree.
- */
-/**
  * Lets sockets be read between steps. An embedded PGlite runs each query on this thread, and a
  * chain of awaited queries never returns to the event loop, so a whole pass (a dozen queries) would
  * hold every VNC stream and key press of this replica until it ends; with a turn between steps,
@@ -53,6 +45,15 @@ export interface MaintenanceOptions {
  */
 const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * The periodic work every replica does: write buffered heartbeats, apply the offline rule, hand an
+ * offline agent's sessions to its pool, fail sessions past their start timeout, place pending
+ * sessions, keep templates' warm pools at their size, re-deliver anything missed, prune expired
+ * tickets (VNC, download links), old login failures, finished commands and audit entries past
+ * AUDIT_RETENTION, drop viewer rows of dead replicas, close viewers
+ * of expired shares, hibernate idle sessions and stop those past their lifetime. All of it
+ * is idempotent, so replicas running it at once agree.
+ */
 export class Maintenance {
   readonly intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
