@@ -35,11 +35,10 @@ test('two replicas warn an idle session once, with the deadline it hibernates at
   // A live-update stream on each replica: each hears every replica's NOTIFY.
   const [onA, onB] = await Promise.all([openEvents(a, a.token!), openEvents(b, b.token!)]);
   agent.reportStatus(id, 'running');
-  await waitFor(
-    'hibernation',
-    async () => (await a.api('GET', `/api/v1/sessions/${id}`)).body.state !== 'running',
-    30_000,
-  );
+  const state = async () => (await a.api('GET', `/api/v1/sessions/${id}`)).body.state as string;
+  // Running first: before the report lands the session is still starting, which is not running either.
+  await waitFor('running', async () => (await state()) === 'running');
+  await waitFor('hibernation', async () => (await state()) !== 'running', 30_000);
   await Promise.all([onA.cancel(), onB.cancel()]);
   for (const [name, stream] of [
     ['A', onA],
